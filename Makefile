@@ -1,0 +1,40 @@
+# secret-sidecar: every entry point. `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+NODE_MODULES := node_modules/.install-stamp
+MOTO = $(shell scripts/ensure-moto.sh)
+
+.PHONY: help install moto lint format typecheck build test demo bench synth deploy clean
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(NODE_MODULES): package.json package-lock.json
+	@command -v node >/dev/null || { echo "error: node (>= 20.18) is required" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(NODE_MODULES) ## Install npm dependencies (npm ci)
+
+moto: ## Find or install moto_server (PATH, else .venv via pip)
+	@echo "moto_server: $(MOTO)"
+
+lint: $(NODE_MODULES) ## Biome lint + format check
+	npx biome ci .
+
+format: $(NODE_MODULES) ## Apply Biome formatting and safe fixes
+	npx biome check --write .
+
+typecheck: $(NODE_MODULES) ## tsc --noEmit over everything, tests included
+	npx tsc --noEmit -p tsconfig.json
+
+build: $(NODE_MODULES) ## Bundle the layer, rotation and inference functions into dist/
+	node scripts/build.mjs
+
+test: $(NODE_MODULES) lint typecheck build ## Lint, typecheck, build and run every test
+	MOTO_SERVER="$(MOTO)" npx vitest run
+
+clean: ## Remove build output
+	rm -rf dist cdk.out coverage
