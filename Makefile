@@ -31,7 +31,7 @@ typecheck: $(NODE_MODULES) ## tsc --noEmit over everything, tests included
 	npx tsc --noEmit -p tsconfig.json
 
 build: $(NODE_MODULES) ## Bundle the layer, rotation and inference functions into dist/
-	node scripts/build.mjs
+	node scripts/build.mjs $(BUILD_FLAGS)
 
 test: $(NODE_MODULES) lint typecheck build ## Lint, typecheck, build and run every test
 	MOTO_SERVER="$(MOTO)" npx vitest run
