@@ -38,3 +38,9 @@ test: $(NODE_MODULES) lint typecheck build ## Lint, typecheck, build and run eve
 
 clean: ## Remove build output
 	rm -rf dist cdk.out coverage
+
+synth: build ## cdk synth, offline, with cdk-nag AwsSolutions checks
+	npx cdk synth --quiet
+
+deploy: build ## cdk deploy the whole system (needs AWS credentials)
+	npx cdk deploy --all
