@@ -29,7 +29,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts moto_server and waits until it answers. */
-export async function startMoto(bin = process.env.MOTO_SERVER ?? 'moto_server'): Promise<MotoServer> {
+export async function startMoto(
+  bin = process.env.MOTO_SERVER ?? 'moto_server',
+): Promise<MotoServer> {
   const port = await freePort();
   const child: ChildProcess = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
