@@ -4,7 +4,6 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 NODE_MODULES := node_modules/.install-stamp
-MOTO = $(shell scripts/ensure-moto.sh)
 
 .PHONY: help install moto lint format typecheck build test demo bench synth deploy clean
 
@@ -19,7 +18,7 @@ $(NODE_MODULES): package.json package-lock.json
 install: $(NODE_MODULES) ## Install npm dependencies (npm ci)
 
 moto: ## Find or install moto_server (PATH, else .venv via pip)
-	@echo "moto_server: $(MOTO)"
+	@moto_bin="$$(scripts/ensure-moto.sh)"; echo "moto_server: $$moto_bin"
 
 lint: $(NODE_MODULES) ## Biome lint + format check
 	npx biome ci .
@@ -34,7 +33,11 @@ build: $(NODE_MODULES) ## Bundle the layer, rotation and inference functions int
 	node scripts/build.mjs $(BUILD_FLAGS)
 
 test: $(NODE_MODULES) lint typecheck build ## Lint, typecheck, build and run every test
-	MOTO_SERVER="$(MOTO)" npx vitest run
+	@mkdir -p .tmp
+	moto_bin="$$(scripts/ensure-moto.sh)"; status=0; \
+	MOTO_SERVER="$$moto_bin" npx vitest run --reporter=default --reporter=json \
+	  --outputFile.json=.tmp/vitest-report.json || status=$$?; \
+	node scripts/test-summary.mjs .tmp/vitest-report.json; exit $$status
 
 clean: ## Remove build output
 	rm -rf dist cdk.out coverage
