@@ -3,7 +3,7 @@
  * Tests read its endpoint with `inject('motoEndpoint')`.
  */
 import type { TestProject } from 'vitest/node';
-import { startMoto } from './helpers/moto.ts';
+import { startMoto } from '../fakes/moto-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
