@@ -1,0 +1,165 @@
+/**
+ * Entry point of the secret-sidecar Lambda extension. Only wires the parts:
+ * config → ports → prefetch (bounded) → files → HTTP server → register → event loop.
+ *
+ * Run by the launcher `extensions/secret-sidecar` as
+ * `node index.mjs --name <file name>`; the name registered must equal the file name.
+ */
+
+import { systemClock } from '../shared/clock.ts';
+import { ConfigError, messageOf, SidecarError } from '../shared/errors.ts';
+import { Logger } from '../shared/logger.ts';
+import { Metrics } from '../shared/metrics.ts';
+import { globalRedactor } from '../shared/redact.ts';
+import { EXTENSION_NAME } from '../shared/sidecar-protocol.ts';
+import { type ExtensionConfig, loadConfig } from './config.ts';
+import { FileSink } from './file-sink.ts';
+import { ExtensionsApiClient } from './lambda-api.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { SsmParameterSource } from './parameter-source.ts';
+import { InvokeRefresher } from './refresher.ts';
+import { SecretsManagerSource } from './secret-source.ts';
+import { SidecarServer } from './server.ts';
+import { SecretStore } from './store.ts';
+import { TokenGuard } from './token.ts';
+
+const SERVICE = 'secret-sidecar';
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const name = argValue(process.argv, '--name') ?? EXTENSION_NAME;
+  const boot = new Logger({ service: SERVICE, component: 'lifecycle' });
+  globalRedactor.register(env.AWS_SESSION_TOKEN);
+  globalRedactor.register(env.AWS_CONTAINER_AUTHORIZATION_TOKEN);
+  globalRedactor.register(env.AWS_SECRET_ACCESS_KEY);
+
+  const runtimeApi = env.AWS_LAMBDA_RUNTIME_API;
+  if (!runtimeApi) {
+    boot.error('AWS_LAMBDA_RUNTIME_API is not set; not running inside Lambda');
+    process.exit(1);
+  }
+  const api = new ExtensionsApiClient(runtimeApi);
+
+  let config: Readonly<ExtensionConfig>;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    await failInit(api, name, boot, err);
+    return;
+  }
+
+  const log = new Logger({ service: SERVICE, component: 'lifecycle', level: config.logLevel });
+  const metrics = new Metrics({ dimensions: { FunctionName: config.functionName } });
+  const sink = config.files ? new FileSink(config.dir) : undefined;
+  const secretSource = new SecretsManagerSource({ timeoutMs: config.upstreamTimeoutMs });
+  const parameterSource = new SsmParameterSource({ timeoutMs: config.upstreamTimeoutMs });
+  const invokeEvents = config.events.includes('INVOKE');
+  const store = new SecretStore({
+    config,
+    secretSource,
+    parameterSource,
+    sink,
+    clock: systemClock,
+    logger: log,
+    metrics,
+    redactor: globalRedactor,
+    refreshAheadOnRead: !invokeEvents,
+  });
+  const server = new SidecarServer({
+    store,
+    token: new TokenGuard(config.token),
+    logger: log,
+    maxConnections: config.maxConnections,
+  });
+  const refresher = new InvokeRefresher({
+    store,
+    clock: systemClock,
+    logger: log,
+    maxWaitMs: config.upstreamTimeoutMs * 2,
+  });
+
+  try {
+    await sink?.prepare();
+  } catch (err) {
+    await failInit(api, name, log, err);
+    return;
+  }
+  await store.prefetch(config.prefetchTimeoutMs);
+  try {
+    await server.listen(config.httpPort);
+  } catch (err) {
+    await failInit(api, name, log, err);
+    return;
+  }
+
+  const lifecycle = new Lifecycle({
+    next: () => api.next(),
+    onInvoke: (deadlineMs) => refresher.onInvoke(deadlineMs),
+    flush: () => metrics.flush(),
+    close: (graceMs) => server.close(graceMs),
+    exit: (code) => process.exit(code),
+    clock: systemClock,
+    logger: log,
+  });
+  const onSignal = (signal: string) => {
+    log.info('signal received', { signal });
+    lifecycle.shutdown(Date.now() + 500).catch(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.on('unhandledRejection', (reason) => {
+    log.error('unhandled rejection', { error: messageOf(reason) });
+  });
+
+  try {
+    const reg = await api.register(name, config.events);
+    log.info('registered', {
+      name,
+      events: config.events,
+      functionName: reg.functionName,
+      secrets: config.secrets.length,
+      parameters: config.parameters.length,
+    });
+  } catch (err) {
+    log.error('registration failed', { error: messageOf(err) });
+    process.exit(1);
+  }
+  await lifecycle.run();
+}
+
+/** Registers (init/error needs an identifier), reports the failure and exits 1. */
+async function failInit(
+  api: ExtensionsApiClient,
+  name: string,
+  log: Logger,
+  err: unknown,
+): Promise<void> {
+  const errorType =
+    err instanceof ConfigError || (err instanceof SidecarError && err.code === 'CONFIG_INVALID')
+      ? 'Extension.ConfigInvalid'
+      : err instanceof SidecarError && err.errorType.startsWith('Extension.')
+        ? err.errorType
+        : 'Extension.InitFailed';
+  const errorMessage = globalRedactor.redactString(messageOf(err));
+  log.error('initialisation failed', { errorType, error: errorMessage });
+  try {
+    await api.register(name, ['SHUTDOWN']);
+    await api.initError({ errorMessage, errorType });
+  } catch (reportErr) {
+    log.error('could not report the init error', { error: messageOf(reportErr) });
+  }
+  process.exit(1);
+}
+
+function argValue(argv: readonly string[], flag: string): string | undefined {
+  const i = argv.indexOf(flag);
+  const v = i === -1 ? undefined : argv[i + 1];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', message: 'secret-sidecar crashed', error: globalRedactor.redactString(messageOf(err)) })}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,126 @@
+/**
+ * The Secrets Manager port and its AWS SDK v3 adapter.
+ *
+ * Endpoints come from the SDK's standard variables (`AWS_ENDPOINT_URL`,
+ * `AWS_ENDPOINT_URL_SECRETS_MANAGER`); every call is bounded by one deadline that
+ * covers the SDK's retries, and every failure is mapped once by {@link toSidecarError}.
+ */
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { toSidecarError } from './aws-errors.ts';
+
+/** Default stage asked for when neither a version id nor a stage is given. */
+export const AWSCURRENT = 'AWSCURRENT';
+
+/** What to fetch: one secret, by version id or by stage. */
+export interface SecretRequest {
+  readonly secretId: string;
+  /** Exclusive with `versionStage`. */
+  readonly versionId?: string | undefined;
+  /** Defaults to {@link AWSCURRENT} when `versionId` is absent. */
+  readonly versionStage?: string | undefined;
+}
+
+/** A fetched secret version. Exactly one of `secretString` / `secretBinary` is set. */
+export interface SecretValue {
+  readonly arn: string;
+  readonly name: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  readonly secretString: string | undefined;
+  readonly secretBinary: Uint8Array | undefined;
+  /** Epoch ms, when Secrets Manager reports it. */
+  readonly createdDate: number | undefined;
+}
+
+/** Port: where secret values come from. */
+export interface SecretSource {
+  /** GetSecretValue. */
+  get(request: SecretRequest): Promise<SecretValue>;
+  /**
+   * DescribeSecret: the version id currently holding `stage`, and every version's stages.
+   * Used to re-stamp an unchanged expired entry without fetching its value again.
+   */
+  describe(secretId: string): Promise<SecretVersions>;
+}
+
+/** A secret's versions and their stages, from DescribeSecret. */
+export interface SecretVersions {
+  readonly versionIdsToStages: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Options for {@link SecretsManagerSource}. */
+export interface SecretsManagerSourceOptions {
+  /** Bound on each call, retries included. */
+  readonly timeoutMs: number;
+  /** SDK attempts per call. @default 2 */
+  readonly maxAttempts?: number;
+  /** Explicit endpoint (tests); otherwise the SDK's standard variables apply. */
+  readonly endpoint?: string;
+  /** Region; otherwise `AWS_REGION`. */
+  readonly region?: string;
+}
+
+/** {@link SecretSource} backed by AWS Secrets Manager. */
+export class SecretsManagerSource implements SecretSource {
+  readonly #client: SecretsManagerClient;
+  readonly #timeoutMs: number;
+
+  constructor(options: SecretsManagerSourceOptions) {
+    this.#timeoutMs = options.timeoutMs;
+    this.#client = new SecretsManagerClient({
+      maxAttempts: options.maxAttempts ?? 2,
+      requestHandler: {
+        requestTimeout: options.timeoutMs,
+        connectionTimeout: Math.min(options.timeoutMs, 1_000),
+      },
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.region ? { region: options.region } : {}),
+    });
+  }
+
+  async get(request: SecretRequest): Promise<SecretValue> {
+    const input = request.versionId
+      ? { SecretId: request.secretId, VersionId: request.versionId }
+      : { SecretId: request.secretId, VersionStage: request.versionStage ?? AWSCURRENT };
+    try {
+      const out = await this.#client.send(new GetSecretValueCommand(input), {
+        abortSignal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      if (!out.ARN || !out.Name || !out.VersionId) {
+        throw new TypeError('GetSecretValue answered without ARN, Name or VersionId');
+      }
+      return {
+        arn: out.ARN,
+        name: out.Name,
+        versionId: out.VersionId,
+        versionStages: out.VersionStages ?? [],
+        secretString: out.SecretString,
+        secretBinary:
+          out.SecretString === undefined ? (out.SecretBinary ?? new Uint8Array()) : undefined,
+        createdDate: out.CreatedDate?.getTime(),
+      };
+    } catch (err) {
+      throw toSidecarError(err, 'Secrets Manager', request.secretId);
+    }
+  }
+
+  async describe(secretId: string): Promise<SecretVersions> {
+    try {
+      const out = await this.#client.send(new DescribeSecretCommand({ SecretId: secretId }), {
+        abortSignal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      return { versionIdsToStages: out.VersionIdsToStages ?? {} };
+    } catch (err) {
+      throw toSidecarError(err, 'Secrets Manager', secretId);
+    }
+  }
+
+  /** Releases sockets. */
+  close(): void {
+    this.#client.destroy();
+  }
+}
