@@ -1,0 +1,56 @@
+/**
+ * The rotation function's configuration, parsed once from the environment.
+ * Provider base URLs are not here: they come from the admin secret (`adminBaseURL`)
+ * and the rotated secret (`baseURL`), with the public defaults.
+ */
+import { deepFreeze, type Env, EnvReader } from '../shared/env.ts';
+import { effectiveLogLevel, LOG_LEVELS, type LogLevel } from '../shared/logger.ts';
+
+/** Validated configuration. */
+export interface RotationConfig {
+  /** Secret holding the issuer's admin credential (required unless the provider is `random`). */
+  readonly adminSecretArn: string | undefined;
+  /** Secret holding pre-provisioned keys (the `anthropic` issuer). */
+  readonly keyPoolSecretArn: string | undefined;
+  /** Below this many unclaimed pool keys a warning is logged. */
+  readonly keyPoolLowWatermark: number;
+  /** testSecret attempts before giving up (propagation delay). */
+  readonly testAttempts: number;
+  /** Delay before the second testSecret attempt; doubles each time, capped at 30 s. */
+  readonly testBackoffMs: number;
+  readonly logLevel: LogLevel;
+  /** The `FunctionName` metric dimension. */
+  readonly functionName: string;
+  /** Timeout of each provider HTTP call. */
+  readonly httpTimeoutMs: number;
+}
+
+const SECRET_REF = {
+  pattern: /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@!-]{1,512}$/,
+  allowed: 'a Secrets Manager secret ARN or name',
+};
+
+/** Timeout of each provider HTTP call (not configurable: Lambda's own timeout bounds the step). */
+export const PROVIDER_HTTP_TIMEOUT_MS = 10_000;
+
+/** Parses the rotation function's environment; throws one ConfigError listing every problem. */
+export function loadRotationConfig(env: Env): RotationConfig {
+  const r = new EnvReader(env);
+  const own = r.oneOf('ROTATION_LOG_LEVEL', LOG_LEVELS, 'info');
+  const config: RotationConfig = {
+    adminSecretArn: r.string('ROTATION_ADMIN_SECRET_ARN', undefined, SECRET_REF),
+    keyPoolSecretArn: r.string('ROTATION_KEY_POOL_SECRET_ARN', undefined, SECRET_REF),
+    keyPoolLowWatermark: r.int('ROTATION_KEY_POOL_LOW_WATERMARK', {
+      default: 2,
+      min: 0,
+      max: 1000,
+    }),
+    testAttempts: r.int('ROTATION_TEST_ATTEMPTS', { default: 5, min: 1, max: 20 }),
+    testBackoffMs: r.int('ROTATION_TEST_BACKOFF_MS', { default: 1000, min: 0, max: 60_000 }),
+    logLevel: effectiveLogLevel(own, r.raw('AWS_LAMBDA_LOG_LEVEL')),
+    functionName: r.string('AWS_LAMBDA_FUNCTION_NAME', 'secret-sidecar-rotation'),
+    httpTimeoutMs: PROVIDER_HTTP_TIMEOUT_MS,
+  };
+  r.done();
+  return deepFreeze(config);
+}

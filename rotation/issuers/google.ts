@@ -1,0 +1,322 @@
+/**
+ * Google issuer: API Keys API v2 (`apikeys.googleapis.com`), keys restricted to
+ * `generativelanguage.googleapis.com`.
+ *  - mint:   POST /v2/projects/{p}/locations/global/keys?keyId={id} → long-running operation,
+ *            polled with GET /v2/{operation}; the value is read with GET /v2/{key}/keyString
+ *  - revoke: DELETE /v2/{key} (soft delete, restorable for 30 days)
+ *  - verify: GET {baseURL}/models?pageSize=1 with `x-goog-api-key`.
+ * The key id is derived from the rotation tag, so a retried createSecret finds the key an
+ * earlier attempt created and reads its value back instead of minting another.
+ * The admin credential is a service-account key used for the OAuth 2.0 JWT-bearer grant.
+ */
+import { createHash, createPrivateKey, createSign } from 'node:crypto';
+import { ErrorCode, SidecarError } from '../../shared/errors.ts';
+import type { ProviderSecret } from '../secret-value.ts';
+import { AdminFields } from './admin.ts';
+import { expectJson, joinUrl, providerError, requestJson, stringField } from './http.ts';
+import type {
+  IssuedKey,
+  IssueRequest,
+  IssuerFactory,
+  KeyIssuer,
+  ManagedKey,
+  RevokeResult,
+} from './types.ts';
+
+/** Public defaults. */
+export const GOOGLE_ADMIN_BASE_URL = 'https://apikeys.googleapis.com';
+export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+export const GEMINI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta';
+/** The only API a minted key may call. */
+export const GEMINI_SERVICE = 'generativelanguage.googleapis.com';
+/** Annotation that carries the rotation tag on keys this function mints. */
+export const TAG_ANNOTATION = 'secret-sidecar/rotation-tag';
+
+const NAME = 'Google API Keys';
+const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+const OPERATION_POLLS = 20;
+const MAX_PAGES = 50;
+
+interface GoogleAdmin {
+  readonly projectId: string;
+  readonly clientEmail: string;
+  readonly privateKey: string;
+  readonly tokenURL: string;
+  readonly adminBaseURL: string;
+  readonly serviceAccountEmail: string | undefined;
+}
+
+/** The API key id for a rotation tag: `rot-` + 40 hex characters (Google allows 63). */
+export function googleKeyId(tag: string): string {
+  return `rot-${createHash('sha256').update(tag).digest('hex').slice(0, 40)}`;
+}
+
+/**
+ * Builds the Google issuer. Admin secret:
+ * `{projectId, serviceAccountKey: {client_email, private_key, token_uri?}, adminBaseURL?, tokenURL?, serviceAccountEmail?}`.
+ */
+export const googleIssuer: IssuerFactory = (deps) => {
+  let admin: GoogleAdmin | undefined;
+  let accessToken: string | undefined;
+
+  const loadAdmin = async (): Promise<GoogleAdmin> => {
+    if (admin) return admin;
+    const f = new AdminFields('google', await deps.adminSecret(), deps.redactor);
+    const projectId = f.string('projectId', {
+      re: /^[a-z0-9][a-z0-9-]{0,62}$/,
+      allowed: 'a Google Cloud project id or number',
+    });
+    const sa = new AdminFields(
+      'google serviceAccountKey',
+      f.object('serviceAccountKey'),
+      deps.redactor,
+    );
+    const clientEmail = sa.string('client_email');
+    const privateKey = sa.secret('private_key');
+    const tokenUri = sa.url('token_uri', GOOGLE_TOKEN_URL);
+    sa.done();
+    const parsed: GoogleAdmin = {
+      projectId,
+      clientEmail,
+      privateKey,
+      tokenURL: f.url('tokenURL', tokenUri),
+      adminBaseURL: f.url('adminBaseURL', GOOGLE_ADMIN_BASE_URL),
+      serviceAccountEmail: f.optional('serviceAccountEmail'),
+    };
+    f.done();
+    admin = parsed;
+    return parsed;
+  };
+
+  const token = async (a: GoogleAdmin): Promise<string> => {
+    if (accessToken) return accessToken;
+    const assertion = signJwt(a);
+    // The token endpoint takes a form body, not JSON.
+    const form = new URLSearchParams({
+      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      assertion,
+    });
+    let answer: Response;
+    try {
+      answer = await fetch(a.tokenURL, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: form.toString(),
+        signal: AbortSignal.timeout(deps.httpTimeoutMs),
+        redirect: 'error',
+      });
+    } catch (err) {
+      throw new SidecarError(
+        ErrorCode.UpstreamUnavailable,
+        `${NAME} token exchange: could not connect`,
+        {
+          cause: err,
+          errorType: 'ProviderUnavailable',
+        },
+      );
+    }
+    const text = await answer.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (!answer.ok) throw providerError(NAME, 'token exchange', { status: answer.status, body });
+    const t = stringField(body, 'access_token', NAME, 'token exchange');
+    deps.redactor.register(t);
+    accessToken = t;
+    return t;
+  };
+
+  const auth = async (a: GoogleAdmin) => ({ authorization: `Bearer ${await token(a)}` });
+  const keyName = (a: GoogleAdmin, keyId: string) =>
+    keyId.startsWith('projects/')
+      ? keyId
+      : `projects/${a.projectId}/locations/global/keys/${keyId}`;
+  const v2 = (a: GoogleAdmin, path: string) => joinUrl(a.adminBaseURL, `v2/${path}`);
+
+  const waitForOperation = async (a: GoogleAdmin, op: unknown, what: string): Promise<unknown> => {
+    let current = op as { name?: unknown; done?: unknown; error?: unknown; response?: unknown };
+    for (let i = 0; i < OPERATION_POLLS; i++) {
+      if (current.done === true) {
+        if (current.error !== undefined) {
+          throw providerError(NAME, what, { status: 500, body: { error: current.error } });
+        }
+        return current.response;
+      }
+      if (typeof current.name !== 'string') break;
+      await deps.sleep(Math.min(250 * 2 ** i, 2000));
+      current = (await expectJson(NAME, `poll ${what}`, v2(a, current.name), {
+        headers: await auth(a),
+        timeoutMs: deps.httpTimeoutMs,
+      })) as typeof current;
+    }
+    throw new SidecarError(
+      ErrorCode.UpstreamTimeout,
+      `${NAME} ${what}: the operation did not finish`,
+      {
+        errorType: 'ProviderTimeout',
+      },
+    );
+  };
+
+  const getKey = async (
+    a: GoogleAdmin,
+    name: string,
+  ): Promise<Record<string, unknown> | undefined> => {
+    const res = await requestJson(NAME, 'get key', v2(a, name), {
+      headers: await auth(a),
+      timeoutMs: deps.httpTimeoutMs,
+    });
+    if (res.status === 404) return undefined;
+    if (res.status < 200 || res.status > 299) throw providerError(NAME, 'get key', res);
+    return (res.body ?? {}) as Record<string, unknown>;
+  };
+
+  const keyString = async (a: GoogleAdmin, name: string): Promise<string> => {
+    const body = await expectJson(NAME, 'get key string', v2(a, `${name}/keyString`), {
+      headers: await auth(a),
+      timeoutMs: deps.httpTimeoutMs,
+    });
+    const value = stringField(body, 'keyString', NAME, 'get key string');
+    deps.redactor.register(value);
+    return value;
+  };
+
+  const issuer: KeyIssuer = {
+    provider: 'google',
+
+    async issue(req: IssueRequest): Promise<IssuedKey> {
+      const a = await loadAdmin();
+      const id = googleKeyId(req.tag);
+      const name = keyName(a, id);
+      const existing = await getKey(a, name);
+      if (existing) {
+        if (existing.deleteTime !== undefined) {
+          throw new SidecarError(
+            ErrorCode.Conflict,
+            `${NAME}: key ${id} for this rotation was deleted; start a new rotation`,
+            { errorType: 'ProviderError' },
+          );
+        }
+        return { keyId: id, apiKey: await keyString(a, name), reused: true };
+      }
+      const create = await requestJson(
+        NAME,
+        'create key',
+        v2(a, `projects/${a.projectId}/locations/global/keys?keyId=${encodeURIComponent(id)}`),
+        {
+          method: 'POST',
+          headers: await auth(a),
+          body: {
+            displayName: req.tag.slice(0, 63),
+            restrictions: { apiTargets: [{ service: GEMINI_SERVICE }] },
+            annotations: { [TAG_ANNOTATION]: req.tag },
+            ...(a.serviceAccountEmail ? { serviceAccountEmail: a.serviceAccountEmail } : {}),
+          },
+          timeoutMs: deps.httpTimeoutMs,
+        },
+      );
+      if (create.status === 409) {
+        // Created concurrently by another attempt: read it back.
+        return { keyId: id, apiKey: await keyString(a, name), reused: true };
+      }
+      if (create.status < 200 || create.status > 299)
+        throw providerError(NAME, 'create key', create);
+      await waitForOperation(a, create.body, 'create key');
+      return { keyId: id, apiKey: await keyString(a, name), reused: false };
+    },
+
+    async activate(): Promise<boolean> {
+      return false;
+    },
+
+    async verify(key: ProviderSecret): Promise<void> {
+      const base = key.baseURL ?? GEMINI_BASE_URL;
+      await expectJson(
+        'Gemini',
+        'list models with the new key',
+        joinUrl(base, 'models?pageSize=1'),
+        {
+          headers: { 'x-goog-api-key': key.apiKey },
+          timeoutMs: deps.httpTimeoutMs,
+        },
+      );
+    },
+
+    async revoke(keyId: string): Promise<RevokeResult> {
+      const a = await loadAdmin();
+      const name = keyName(a, keyId);
+      const existing = await getKey(a, name);
+      if (!existing || existing.deleteTime !== undefined) return 'already-revoked';
+      const res = await requestJson(NAME, 'delete key', v2(a, name), {
+        method: 'DELETE',
+        headers: await auth(a),
+        timeoutMs: deps.httpTimeoutMs,
+      });
+      if (res.status === 404) return 'already-revoked';
+      if (res.status < 200 || res.status > 299) throw providerError(NAME, 'delete key', res);
+      await waitForOperation(a, res.body, 'delete key');
+      return 'revoked';
+    },
+
+    async listManaged(tagPrefix: string): Promise<readonly ManagedKey[]> {
+      const a = await loadAdmin();
+      const out: ManagedKey[] = [];
+      let pageToken: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const q = new URLSearchParams({ pageSize: '300', ...(pageToken ? { pageToken } : {}) });
+        const body = (await expectJson(
+          NAME,
+          'list keys',
+          v2(a, `projects/${a.projectId}/locations/global/keys?${q}`),
+          { headers: await auth(a), timeoutMs: deps.httpTimeoutMs },
+        )) as { keys?: unknown; nextPageToken?: unknown };
+        for (const k of (Array.isArray(body?.keys) ? body.keys : []) as Record<string, unknown>[]) {
+          const tag = (k.annotations as Record<string, unknown> | undefined)?.[TAG_ANNOTATION];
+          const name = k.name;
+          if (typeof tag !== 'string' || typeof name !== 'string' || !tag.startsWith(tagPrefix))
+            continue;
+          if (k.deleteTime !== undefined) continue;
+          out.push({
+            keyId: name.slice(name.lastIndexOf('/') + 1),
+            token: tag.slice(tagPrefix.length),
+          });
+        }
+        if (typeof body?.nextPageToken !== 'string' || body.nextPageToken === '') break;
+        pageToken = body.nextPageToken;
+      }
+      return out;
+    },
+  };
+  return issuer;
+};
+
+/** Signs the OAuth 2.0 JWT-bearer assertion (RS256) for the service account. */
+function signJwt(a: GoogleAdmin): string {
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (x: unknown) => Buffer.from(JSON.stringify(x)).toString('base64url');
+  const unsigned = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({
+    iss: a.clientEmail,
+    scope: SCOPE,
+    aud: a.tokenURL,
+    iat: now,
+    exp: now + 3600,
+  })}`;
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(a.privateKey);
+  } catch (err) {
+    throw new SidecarError(
+      ErrorCode.ConfigInvalid,
+      'the google admin secret (ROTATION_ADMIN_SECRET_ARN) is invalid: serviceAccountKey.private_key is not a PEM private key',
+      { cause: err, errorType: 'InvalidAdminSecret' },
+    );
+  }
+  const signature = createSign('RSA-SHA256').update(unsigned).sign(key).toString('base64url');
+  return `${unsigned}.${signature}`;
+}
