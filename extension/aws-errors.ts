@@ -59,7 +59,6 @@ const NETWORK_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ECONNABORTED',
-  'ETIMEDOUT',
 ]);
 
 interface SdkErrorShape {
@@ -106,14 +105,22 @@ export function toSidecarError(err: unknown, service: UpstreamService, id: strin
       },
     );
   }
+  // The SDK names some socket errors `TimeoutError`; the errno code tells what really happened.
+  if (code !== undefined && NETWORK_CODES.has(code)) {
+    return new SidecarError(ErrorCode.UpstreamUnavailable, `${service} is unreachable`, {
+      cause: err,
+      errorType: 'ConnectionError',
+    });
+  }
   if (TIMEOUT.has(name) || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') {
     return new SidecarError(ErrorCode.UpstreamTimeout, `${service} did not answer in time`, {
       cause: err,
       errorType: 'TimeoutError',
     });
   }
-  if ((code !== undefined && NETWORK_CODES.has(code)) || e.$fault === 'server' || status >= 500) {
-    const type = status >= 500 && isAwsName(name) ? name : 'ConnectionError';
+  if (e.$fault === 'server' || status >= 500) {
+    const type =
+      status >= 500 && e.$fault !== undefined && isAwsName(name) ? name : 'ConnectionError';
     return new SidecarError(ErrorCode.UpstreamUnavailable, `${service} is unavailable`, {
       cause: err,
       errorType: type,
@@ -125,7 +132,7 @@ export function toSidecarError(err: unknown, service: UpstreamService, id: strin
       `${service} rejected the request for ${quoted(id)}`,
       {
         cause: err,
-        errorType: isAwsName(name) ? name : 'ValidationException',
+        errorType: e.$fault !== undefined && isAwsName(name) ? name : 'ValidationException',
       },
     );
   }

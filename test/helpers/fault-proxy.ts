@@ -1,0 +1,163 @@
+/**
+ * An HTTP proxy that sits between an AWS SDK client and moto and injects faults.
+ *
+ * Point the client (or the extension, via `AWS_ENDPOINT_URL`) at
+ * {@link FaultProxy.endpoint}. Every call is recorded with its `X-Amz-Target`
+ * (e.g. `secretsmanager.GetSecretValue`) and time, whatever the mode.
+ */
+import { once } from 'node:events';
+import {
+  createServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** What the proxy does with a call. */
+export type FaultMode =
+  | { readonly kind: 'pass' }
+  /** Waits `ms` before forwarding (a large value = a timeout for the client). */
+  | { readonly kind: 'delay'; readonly ms: number }
+  /** Answers `status` (500 as AWS JSON `InternalServiceError`, others as plain text). */
+  | { readonly kind: 'status'; readonly status: number }
+  /** Answers 400 `ThrottlingException`. */
+  | { readonly kind: 'throttle' }
+  /** Answers 400 `AccessDeniedException`. */
+  | { readonly kind: 'access-denied' }
+  /** Resets the connection without an answer. */
+  | { readonly kind: 'reset' };
+
+/** One call seen by the proxy. */
+export interface ProxiedCall {
+  /** `X-Amz-Target`, e.g. `secretsmanager.GetSecretValue` / `AmazonSSM.GetParameter`. */
+  readonly target: string;
+  /** Epoch ms when the call arrived. */
+  readonly at: number;
+  readonly mode: FaultMode['kind'];
+}
+
+/** A running fault-injecting proxy. */
+export class FaultProxy {
+  readonly #server: Server;
+  readonly #upstream: URL;
+  readonly #sockets = new Set<Socket>();
+  #mode: FaultMode = { kind: 'pass' };
+  #only: string | undefined;
+  readonly calls: ProxiedCall[] = [];
+
+  private constructor(upstream: string) {
+    this.#upstream = new URL(upstream);
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch(() => res.destroy());
+    });
+    this.#server.on('connection', (s) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+  }
+
+  /** Starts a proxy on 127.0.0.1 (free port) in front of `upstream` (e.g. moto's URL). */
+  static async start(upstream: string): Promise<FaultProxy> {
+    const proxy = new FaultProxy(upstream);
+    proxy.#server.listen(0, '127.0.0.1');
+    await once(proxy.#server, 'listening');
+    return proxy;
+  }
+
+  /** `http://127.0.0.1:<port>` */
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * Sets the mode for calls whose target contains `only` (all calls when omitted);
+   * other calls pass through.
+   */
+  setMode(mode: FaultMode, only?: string): void {
+    this.#mode = mode;
+    this.#only = only;
+  }
+
+  /** Number of calls whose target contains `target` (all when omitted). */
+  count(target?: string): number {
+    return this.calls.filter((c) => target === undefined || c.target.includes(target)).length;
+  }
+
+  /** Forgets recorded calls. */
+  clearCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** Stops the proxy and drops every connection. */
+  async close(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const applies = this.#only === undefined || target.includes(this.#only);
+    const mode: FaultMode = applies ? this.#mode : { kind: 'pass' };
+    this.calls.push({ target, at: Date.now(), mode: mode.kind });
+    switch (mode.kind) {
+      case 'pass':
+        return this.#forward(req, res, body);
+      case 'delay':
+        await new Promise((r) => setTimeout(r, mode.ms));
+        if (res.destroyed || req.socket.destroyed) return;
+        return this.#forward(req, res, body);
+      case 'status':
+        if (mode.status === 500) {
+          return awsError(res, 500, 'InternalServiceError', 'injected internal error');
+        }
+        res.writeHead(mode.status, { 'content-type': 'text/plain' });
+        res.end('Service Unavailable');
+        return;
+      case 'throttle':
+        return awsError(res, 400, 'ThrottlingException', 'Rate exceeded');
+      case 'access-denied':
+        return awsError(res, 400, 'AccessDeniedException', 'injected access denied');
+      case 'reset':
+        req.socket.resetAndDestroy();
+        return;
+    }
+  }
+
+  #forward(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      const up = request(
+        {
+          host: this.#upstream.hostname,
+          port: this.#upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: this.#upstream.host },
+          agent: false,
+        },
+        (upRes) => {
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          upRes.pipe(res);
+          upRes.on('end', () => resolve());
+        },
+      );
+      up.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+      up.end(body);
+    });
+  }
+}
+
+function awsError(res: ServerResponse, status: number, type: string, message: string): void {
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amzn-errortype': type,
+  });
+  res.end(JSON.stringify({ __type: type, message }));
+}
