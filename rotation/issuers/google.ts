@@ -237,7 +237,7 @@ export const googleIssuer: IssuerFactory = (deps) => {
 
     async verify(key: ProviderSecret): Promise<void> {
       const base = key.baseURL ?? GEMINI_BASE_URL;
-      await expectJson(
+      const res = await requestJson(
         'Gemini',
         'list models with the new key',
         joinUrl(base, 'models?pageSize=1'),
@@ -246,6 +246,15 @@ export const googleIssuer: IssuerFactory = (deps) => {
           timeoutMs: deps.httpTimeoutMs,
         },
       );
+      if (res.status >= 200 && res.status <= 299) return;
+      const err = providerError('Gemini', 'list models with the new key', res);
+      // Gemini answers 400 API_KEY_INVALID for a key it does not (yet) accept.
+      if (res.status === 400 && JSON.stringify(res.body ?? '').includes('API_KEY_INVALID')) {
+        throw new SidecarError(ErrorCode.Unauthorized, `${err.message}: API_KEY_INVALID`, {
+          errorType: 'ProviderError',
+        });
+      }
+      throw err;
     },
 
     async revoke(keyId: string): Promise<RevokeResult> {

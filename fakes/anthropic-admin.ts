@@ -1,0 +1,275 @@
+/**
+ * A fake Anthropic Admin API (API-key status only: the real API cannot create keys) plus
+ * `GET /v1/models`, speaking Anthropic's real paths, headers (`x-api-key`, `anthropic-version`)
+ * and JSON, errors included (`{"type":"error","error":{"type":…,"message":…}}`).
+ *
+ *  GET  /v1/organizations/api_keys[?status&limit&after_id]
+ *  GET  /v1/organizations/api_keys/{id}
+ *  POST /v1/organizations/api_keys/{id}   {name?, status?: active|inactive|archived}
+ *  GET  /v1/models?limit=…                 with a (non-admin) key
+ * Keys are "created in the Console" with {@link AnthropicAdminState.provisionKey}; status changes
+ * are mirrored into a {@link KeyRegistry}.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KeyRegistry } from './key-registry.ts';
+
+/** Routes that can be made to fail. */
+export type AnthropicRoute = 'list' | 'get' | 'update' | 'models';
+
+/** Key statuses. */
+export type AnthropicKeyStatus = 'active' | 'inactive' | 'archived' | 'expired';
+
+/** A key the fake knows. */
+export interface AnthropicFakeKey {
+  readonly id: string;
+  name: string;
+  readonly value: string;
+  status: AnthropicKeyStatus;
+  readonly createdAt: string;
+}
+
+/** Options of the fake. */
+export interface AnthropicAdminOptions {
+  readonly registry?: KeyRegistry;
+  /** @default 'sk-ant-admin01-…' (random) */
+  readonly adminKey?: string;
+}
+
+/** The fake's state. */
+export class AnthropicAdminState {
+  readonly registry: KeyRegistry;
+  readonly adminKey: string;
+  readonly keys = new Map<string, AnthropicFakeKey>();
+  /** Status updates received, in order. */
+  readonly updates: { id: string; status: string }[] = [];
+  readonly #faults = new Map<AnthropicRoute, { status: number; times: number }>();
+
+  constructor(options: AnthropicAdminOptions = {}) {
+    this.registry = options.registry ?? new KeyRegistry();
+    this.adminKey = options.adminKey ?? `sk-ant-admin01-${randomBytes(24).toString('base64url')}`;
+  }
+
+  /** A key created in the Console (the only way to create Anthropic keys). */
+  provisionKey(name = 'pool', status: AnthropicKeyStatus = 'active'): AnthropicFakeKey {
+    const id = `apikey_01${randomBytes(10).toString('hex')}`;
+    const k: AnthropicFakeKey = {
+      id,
+      name,
+      value: `sk-ant-api03-${randomBytes(32).toString('base64url')}AA`,
+      status,
+      createdAt: new Date().toISOString(),
+    };
+    this.keys.set(id, k);
+    this.registry.add(k.value, { provider: 'anthropic', name }, id);
+    if (status !== 'active') this.registry.revokeById(id);
+    return k;
+  }
+
+  /** Makes the next `times` calls to `route` answer `status`. */
+  failNext(route: AnthropicRoute, status: number, times = 1): void {
+    this.#faults.set(route, { status, times });
+  }
+
+  /** @internal */
+  takeFault(route: AnthropicRoute): number | undefined {
+    const f = this.#faults.get(route);
+    if (!f) return undefined;
+    f.times -= 1;
+    if (f.times <= 0) this.#faults.delete(route);
+    return f.status;
+  }
+
+  /** @internal */
+  setStatus(k: AnthropicFakeKey, status: AnthropicKeyStatus): void {
+    k.status = status;
+    this.updates.push({ id: k.id, status });
+    if (status === 'active')
+      this.registry.add(k.value, { provider: 'anthropic', name: k.name }, k.id);
+    else this.registry.revokeById(k.id);
+  }
+}
+
+const STATUSES: readonly AnthropicKeyStatus[] = ['active', 'inactive', 'archived'];
+
+/** A `node:http` handler for the fake; returns true when it answered the request. */
+export function createAnthropicAdminHandler(
+  state: AnthropicAdminState,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const path = url.pathname;
+    const isModels = req.method === 'GET' && path === '/v1/models';
+    const admin = path.match(/^\/v1\/organizations\/api_keys(?:\/([^/]+))?$/);
+    if (!isModels && !admin) return false;
+    readBody(req, (body) => {
+      if (!header(req, 'anthropic-version')) {
+        return error(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
+      }
+      const key = header(req, 'x-api-key');
+      if (isModels) {
+        const fault = state.takeFault('models');
+        if (fault) return error(res, fault, 'api_error', 'Internal server error');
+        const k = [...state.keys.values()].find((x) => x.value === key);
+        if (!key || !k || k.status !== 'active' || !state.registry.isValid(key)) {
+          return error(res, 401, 'authentication_error', 'invalid x-api-key');
+        }
+        return sendJson(res, 200, {
+          data: [
+            {
+              type: 'model',
+              id: 'claude-sonnet-4-5',
+              display_name: 'Claude Sonnet 4.5',
+              created_at: '2025-09-29T00:00:00Z',
+            },
+          ],
+          has_more: false,
+          first_id: 'claude-sonnet-4-5',
+          last_id: 'claude-sonnet-4-5',
+        });
+      }
+      if (key !== state.adminKey) {
+        return error(res, 401, 'authentication_error', 'invalid x-api-key');
+      }
+      const id = admin?.[1] === undefined ? undefined : decodeURIComponent(admin[1]);
+      if (id === undefined) {
+        if (req.method !== 'GET')
+          return error(res, 405, 'invalid_request_error', 'Method not allowed');
+        const fault = state.takeFault('list');
+        if (fault) return error(res, fault, 'api_error', 'Internal server error');
+        const status = url.searchParams.get('status');
+        const limit = Math.min(
+          Math.max(Number(url.searchParams.get('limit') ?? '20') || 20, 1),
+          1000,
+        );
+        const all = [...state.keys.values()].filter((k) => !status || k.status === status);
+        const afterId = url.searchParams.get('after_id');
+        const start = afterId ? all.findIndex((k) => k.id === afterId) + 1 : 0;
+        const page = all.slice(start, start + limit);
+        return sendJson(res, 200, {
+          data: page.map(resource),
+          has_more: start + limit < all.length,
+          first_id: page[0]?.id ?? null,
+          last_id: page.at(-1)?.id ?? null,
+        });
+      }
+      const k = state.keys.get(id);
+      if (req.method === 'GET') {
+        const fault = state.takeFault('get');
+        if (fault) return error(res, fault, 'api_error', 'Internal server error');
+        if (!k) return error(res, 404, 'not_found_error', `API key ${id} not found`);
+        return sendJson(res, 200, resource(k));
+      }
+      if (req.method === 'POST') {
+        const fault = state.takeFault('update');
+        if (fault) return error(res, fault, 'api_error', 'Internal server error');
+        if (!k) return error(res, 404, 'not_found_error', `API key ${id} not found`);
+        const b = (body ?? {}) as { name?: unknown; status?: unknown };
+        if (b.status !== undefined && !(STATUSES as readonly unknown[]).includes(b.status)) {
+          return error(
+            res,
+            400,
+            'invalid_request_error',
+            "status: Input should be 'active', 'inactive' or 'archived'",
+          );
+        }
+        if (
+          b.name !== undefined &&
+          (typeof b.name !== 'string' || b.name.length < 1 || b.name.length > 500)
+        ) {
+          return error(
+            res,
+            400,
+            'invalid_request_error',
+            'name: String should have between 1 and 500 characters',
+          );
+        }
+        if (k.status === 'archived') {
+          return error(res, 400, 'invalid_request_error', 'Archived API keys cannot be modified');
+        }
+        if (typeof b.name === 'string') k.name = b.name;
+        if (typeof b.status === 'string') state.setStatus(k, b.status as AnthropicKeyStatus);
+        return sendJson(res, 200, resource(k));
+      }
+      return error(res, 405, 'invalid_request_error', 'Method not allowed');
+    });
+    return true;
+  };
+}
+
+function resource(k: AnthropicFakeKey): Record<string, unknown> {
+  return {
+    type: 'api_key',
+    id: k.id,
+    name: k.name,
+    status: k.status,
+    created_at: k.createdAt,
+    created_by: { id: 'user_01fake', type: 'user' },
+    expires_at: null,
+    partial_key_hint: `${k.value.slice(0, 16)}...${k.value.slice(-4)}`,
+    workspace_id: null,
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function error(res: ServerResponse, status: number, type: string, message: string): void {
+  sendJson(res, status, { type: 'error', error: { type, message } });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'request-id': `req_${randomBytes(8).toString('hex')}`,
+  });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage, done: (body: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    done(body);
+  });
+}
+
+/** A running fake. */
+export interface AnthropicAdminServer {
+  /** Origin, e.g. `http://127.0.0.1:41234` (both the admin and the inference base URL). */
+  readonly url: string;
+  readonly state: AnthropicAdminState;
+  close(): Promise<void>;
+}
+
+/** Starts the fake on 127.0.0.1 on a free port. */
+export async function startAnthropicAdminServer(
+  options: AnthropicAdminOptions = {},
+): Promise<AnthropicAdminServer> {
+  const state = new AnthropicAdminState(options);
+  const handle = createAnthropicAdminHandler(state);
+  const server = createServer((req, res) => {
+    if (!handle(req, res)) error(res, 404, 'not_found_error', 'Not found');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
