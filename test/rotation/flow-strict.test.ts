@@ -2,8 +2,7 @@
  * The whole rotation, driven step by step as the service would, against the strict
  * Secrets Manager model and each provider's fake server.
  */
-import { inject } from 'vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rotate } from '../../fakes/rotation-driver.ts';
 import { PROVIDERS } from '../../rotation/secret-value.ts';
 import { isLive, type RotationHarness, startHarness } from './harness.ts';
