@@ -124,7 +124,7 @@ describe('inference in the Lambda sandbox with the real extension and moto', () 
       answer: string;
       model: string;
       usage: Record<string, number>;
-      latency: Record<string, number>;
+      latency: { secretLookupMs: number; providerMs: number; totalMs: number };
     };
     expect(body.answer).toBe('Echo: hello sandbox');
     expect(body.model).toBe('gpt-4o-mini');
