@@ -33,6 +33,8 @@ export type FaultMode =
 export interface ProxiedCall {
   /** `X-Amz-Target`, e.g. `secretsmanager.GetSecretValue` / `AmazonSSM.GetParameter`. */
   readonly target: string;
+  /** `SecretId` (Secrets Manager) or `Name` (Parameter Store) from the request body. */
+  readonly id: string;
   /** Epoch ms when the call arrived. */
   readonly at: number;
   readonly mode: FaultMode['kind'];
@@ -44,7 +46,8 @@ export class FaultProxy {
   readonly #upstream: URL;
   readonly #sockets = new Set<Socket>();
   #mode: FaultMode = { kind: 'pass' };
-  #only: string | undefined;
+  /** Per-match modes, checked before the default mode. */
+  readonly #rules = new Map<string, FaultMode>();
   readonly calls: ProxiedCall[] = [];
 
   private constructor(upstream: string) {
@@ -72,17 +75,24 @@ export class FaultProxy {
   }
 
   /**
-   * Sets the mode for calls whose target contains `only` (all calls when omitted);
-   * other calls pass through.
+   * With `only`: sets the mode for calls whose target or id contains `only` (other
+   * rules stay). Without: sets the mode of every call and drops all `only` rules.
    */
   setMode(mode: FaultMode, only?: string): void {
-    this.#mode = mode;
-    this.#only = only;
+    if (only === undefined) {
+      this.#rules.clear();
+      this.#mode = mode;
+    } else {
+      this.#rules.set(only, mode);
+    }
   }
 
-  /** Number of calls whose target contains `target` (all when omitted). */
-  count(target?: string): number {
-    return this.calls.filter((c) => target === undefined || c.target.includes(target)).length;
+  /** Number of calls whose target contains `target` (all when omitted), optionally for one id. */
+  count(target?: string, id?: string): number {
+    return this.calls.filter(
+      (c) =>
+        (target === undefined || c.target.includes(target)) && (id === undefined || c.id === id),
+    ).length;
   }
 
   /** Forgets recorded calls. */
@@ -101,9 +111,15 @@ export class FaultProxy {
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const target = String(req.headers['x-amz-target'] ?? '');
-    const applies = this.#only === undefined || target.includes(this.#only);
-    const mode: FaultMode = applies ? this.#mode : { kind: 'pass' };
-    this.calls.push({ target, at: Date.now(), mode: mode.kind });
+    const id = idOf(body);
+    let mode = this.#mode;
+    for (const [only, m] of this.#rules) {
+      if (target.includes(only) || id.includes(only)) {
+        mode = m;
+        break;
+      }
+    }
+    this.calls.push({ target, id, at: Date.now(), mode: mode.kind });
     switch (mode.kind) {
       case 'pass':
         return this.#forward(req, res, body);
@@ -160,4 +176,14 @@ function awsError(res: ServerResponse, status: number, type: string, message: st
     'x-amzn-errortype': type,
   });
   res.end(JSON.stringify({ __type: type, message }));
+}
+
+function idOf(body: Buffer): string {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { SecretId?: unknown; Name?: unknown };
+    const id = parsed.SecretId ?? parsed.Name;
+    return typeof id === 'string' ? id : '';
+  } catch {
+    return '';
+  }
 }
