@@ -196,6 +196,19 @@ describe('SidecarClient', () => {
       expect((await c.getSecret('provider')).versionId).toBe('v-0002');
     });
 
+    it('keeps a refreshed version over an older file that the extension has not rewritten yet', async () => {
+      writeEnvelope(tmp.dir, 'provider', V1, clock.now() + 60_000, clock.now() - 10_000);
+      sidecar.secrets.set('provider', V2);
+      const c = client({ recheckMs: 1000 });
+      await c.getSecret('provider');
+      await c.refresh('provider');
+      clock.advance(1000);
+
+      const secret = await c.getSecret('provider');
+
+      expect(secret.versionId).toBe('v-0002');
+    });
+
     it('skips a fresh file when refreshNow is requested', async () => {
       writeEnvelope(tmp.dir, 'provider', V1, clock.now() + 60_000);
       sidecar.secrets.set('provider', V2);
