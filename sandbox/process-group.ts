@@ -4,6 +4,7 @@
  * Captures stdout/stderr line by line and tracks the exit.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
 /** How a process ended. */
@@ -46,6 +47,16 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The scheduler state letter of `pid` from /proc (Linux), or undefined if unavailable. */
+export async function schedulerState(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
   }
 }
 
@@ -124,10 +135,19 @@ export class ProcessGroup {
     return this.#stopped && this.alive;
   }
 
-  /** SIGSTOPs the whole group. */
-  freeze(): void {
+  /**
+   * SIGSTOPs the whole group and waits (up to `confirmMs`) until the leader is really
+   * stopped: signal delivery is asynchronous, and "frozen" should mean frozen.
+   */
+  async freeze(confirmMs = 1000): Promise<void> {
     if (!this.alive) return;
     this.#stopped = signalGroup(this.pid, 'SIGSTOP');
+    const until = Date.now() + confirmMs;
+    while (this.#stopped && this.alive && Date.now() < until) {
+      const state = await schedulerState(this.pid);
+      if (state === undefined || state === 'T' || state === 't' || state === 'Z') return;
+      await new Promise((r) => setTimeout(r, 2));
+    }
   }
 
   /** SIGCONTs the whole group. */

@@ -245,9 +245,9 @@ export class LambdaSandbox {
     if (this.#options.echoOutput) process.stderr.write(`[${source}] ${line}\n`);
   }
 
-  #freeze(): void {
+  async #freeze(): Promise<void> {
     if (this.#options.freeze === false || !this.#gen) return;
-    for (const p of this.#gen.liveProcesses()) p.freeze();
+    await Promise.all(this.#gen.liveProcesses().map((p) => p.freeze()));
     this.#frozen = true;
   }
 
@@ -429,7 +429,7 @@ export class LambdaSandbox {
         readyAt: gen.runtimeAgent.firstPollAt ?? 0,
       },
     };
-    this.#freeze();
+    await this.#freeze();
     return report;
   }
 
@@ -543,7 +543,7 @@ export class LambdaSandbox {
       await this.#reset(resetReason);
       return { ...response, extensionsDoneMs, resetReason };
     }
-    this.#freeze();
+    await this.#freeze();
     return { ...response, extensionsDoneMs };
   }
 }

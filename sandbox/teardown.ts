@@ -2,7 +2,8 @@
  * Shutdown of one execution environment, with Lambda's budget: the runtime gets SIGTERM and
  * up to 300 ms (a reset after a timeout or failure kills it at once), then every
  * SHUTDOWN-subscribed extension gets the SHUTDOWN event; whatever is still alive at the
- * deadline is SIGKILLed, and so is every extension that did not subscribe to SHUTDOWN.
+ * deadline is SIGKILLed, and so is every extension that did not subscribe to SHUTDOWN. An
+ * extension that reported init/exit error gets no event but the same deadline to exit.
  */
 import { ExtensionEvent } from './extension-registry.ts';
 import type { Generation } from './generation.ts';
@@ -61,9 +62,14 @@ export async function teardown(
   };
   for (const [name, process] of gen.extensions) {
     const registration = gen.registry.byName(name);
-    if (!process.alive || !registration || !subscribed.has(name) || registration.errored) continue;
-    registration.agent.enqueue(event);
-    listening.push(process);
+    if (!process.alive || !registration) continue;
+    if (registration.errored) {
+      // It reported init/exit error and is expected to exit by itself: no event, same deadline.
+      listening.push(process);
+    } else if (subscribed.has(name)) {
+      registration.agent.enqueue(event);
+      listening.push(process);
+    }
   }
   await whenAll(listening, deadline);
   for (const p of gen.liveProcesses()) {

@@ -6,6 +6,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaSandbox, type SandboxOptions } from '../../sandbox/index.ts';
+import { schedulerState } from '../../sandbox/process-group.ts';
 
 /**
  * CommonJS prelude (extensionless files are CommonJS on Node 20) with the helpers every
@@ -123,14 +124,7 @@ export class Fixture {
 }
 
 /** The one-letter scheduler state of `pid` from /proc (`T` = stopped), or undefined if gone. */
-export async function processState(pid: number): Promise<string | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
+export const processState = schedulerState;
 
 /** True if a process with `pid` exists (zombies count as gone). */
 export async function isRunning(pid: number): Promise<boolean> {

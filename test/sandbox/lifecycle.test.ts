@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxError } from '../../sandbox/index.ts';
 import { ackExtension, ECHO_HANDLER, eventually, Fixture, isRunning } from './helpers.ts';
@@ -113,12 +114,15 @@ describe('crashes', () => {
       'quitter',
       `
 await register(['SHUTDOWN']);
-setTimeout(() => process.exit(0), 200);
+const quit = process.env.WORK_DIR + '/quit';
+setInterval(() => { if (fs.existsSync(quit)) { fs.rmSync(quit); process.exit(0); } }, 10);
 await next();
 `,
     );
     const sandbox = fx.sandbox({ freeze: false });
     await sandbox.init();
+    expect(sandbox.failures()).toEqual([]);
+    writeFileSync(fx.work('quit'), '1');
     expect(
       await eventually(() => sandbox.failures().some((f) => f.errorType === 'Extension.Crash')),
     ).toBe(true);
