@@ -148,12 +148,30 @@ export function createStreamHandler(
   };
 }
 
+/** Writes one event; waits for `drain` under back-pressure, and gives up if the caller went away. */
 async function send(out: ResponseStream, event: Record<string, unknown>): Promise<void> {
-  if (!out.write(`data: ${JSON.stringify(event)}\n\n`)) await once(out, 'drain');
+  if (out.destroyed || out.writableEnded) return;
+  if (!out.write(`data: ${JSON.stringify(event)}\n\n`)) await settled(out, 'drain');
 }
 
 async function finish(out: ResponseStream, body?: string): Promise<void> {
-  const done = once(out, 'finish');
+  if (out.destroyed || out.writableEnded) return;
+  const done = settled(out, 'finish');
   out.end(body);
   await done;
+}
+
+/** Resolves on `event`, or when the stream closes or fails first. */
+async function settled(out: ResponseStream, event: 'drain' | 'finish'): Promise<void> {
+  const stop = new AbortController();
+  try {
+    await Promise.race([
+      once(out, event, { signal: stop.signal }),
+      once(out, 'close', { signal: stop.signal }),
+    ]);
+  } catch {
+    // The stream failed or was closed: nothing more can be written.
+  } finally {
+    stop.abort();
+  }
 }
