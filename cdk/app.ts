@@ -1,0 +1,26 @@
+/**
+ * The CDK app: `cdk synth` / `cdk deploy` (see cdk.json). Settings come from
+ * context or environment (cdk/config.ts); the stack is environment-agnostic
+ * so synth needs no AWS credentials and no network.
+ */
+import { App } from 'aws-cdk-lib';
+import { loadAppConfig } from './config.ts';
+import { applyAwsSolutionsChecks } from './nag.ts';
+import { SecretSidecarStack } from './secret-sidecar-stack.ts';
+
+const app = new App();
+applyAwsSolutionsChecks(app);
+const config = loadAppConfig((key) => app.node.tryGetContext(key), process.env);
+new SecretSidecarStack(app, config.stackName, {
+  description: 'secret-sidecar: rotated AI provider key, sidecar layer and inference API',
+  provider: config.provider,
+  rotateAfter: config.rotateAfter,
+  rotationCron: config.rotationCron,
+  rotationWindow: config.rotationWindow,
+  logRetention: config.logRetention,
+  alarmEmail: config.alarmEmail,
+  cognitoDomainPrefix: config.cognitoDomainPrefix,
+  allowedModels: config.allowedModels,
+  defaultModel: config.defaultModel,
+});
+app.synth();

@@ -1,0 +1,58 @@
+/** secret-sidecar CDK constructs, for use in your own stacks. */
+export { AlarmTopic, type AlarmTopicProps } from './alarm-topic.ts';
+export {
+  APP_DEFAULTS,
+  type AppConfig,
+  AppSetting,
+  type AppSettingKey,
+  loadAppConfig,
+  RETENTION_DAYS,
+} from './config.ts';
+export {
+  acknowledgeDefaultRuntime,
+  createFunctionLogGroup,
+  createFunctionRole,
+  DEFAULT_ARCHITECTURE,
+  DEFAULT_LOG_RETENTION,
+  DEFAULT_RUNTIME,
+  type FunctionLogGroupOptions,
+} from './function-defaults.ts';
+export {
+  DEFAULT_INFERENCE_ROUTES,
+  INVOKE_SCOPE,
+  INVOKE_SCOPE_NAME,
+  InferenceApi,
+  type InferenceApiProps,
+  InferenceEnv,
+  type InferenceRoute,
+  PROVIDER_SECRET_ALIAS,
+  RESOURCE_SERVER_ID,
+} from './inference-api.ts';
+export { applyAwsSolutionsChecks } from './nag.ts';
+export { Observability, type ObservabilityProps, ROTATION_AUDIT_MESSAGE } from './observability.ts';
+export { DEFAULT_DIST_DIR, DistAsset, distAssetPath, REPO_ROOT } from './paths.ts';
+export {
+  PROVIDERS,
+  Provider,
+  ROTATION_FAILURE_EVENTS,
+  RotatedApiKey,
+  type RotatedApiKeyProps,
+  RotationEnv,
+} from './rotated-api-key.ts';
+export {
+  LAYER_COMPATIBLE_ARCHITECTURES,
+  LAYER_COMPATIBLE_RUNTIMES,
+  SecretSidecarLayer,
+  type SecretSidecarLayerProps,
+} from './secret-sidecar-layer.ts';
+export { SecretSidecarStack, type SecretSidecarStackProps } from './secret-sidecar-stack.ts';
+export {
+  attachSecretSidecar,
+  SidecarEnv,
+  SidecarFunction,
+  type SidecarFunctionProps,
+  SidecarLogLevel,
+  type SidecarOptions,
+  type SidecarParameter,
+  type SidecarSecret,
+} from './sidecar-function.ts';
