@@ -67,6 +67,7 @@ export class LambdaSandbox {
   #closed = false;
   #frozen = false;
   #lock: Promise<unknown> = Promise.resolve();
+  #lastInit: InitReport | undefined;
 
   constructor(options: SandboxOptions) {
     for (const key of Object.keys(options.env ?? {})) {
@@ -136,14 +137,15 @@ export class LambdaSandbox {
     return (this.#gen?.liveProcesses() ?? []).map((p) => ({ source: p.source, pid: p.pid }));
   }
 
-  /** Runs the init phase. Rejects with a {@link SandboxError} carrying Lambda's error type. */
+  /**
+   * Runs the init phase (or returns the report of the one already done). Rejects with a
+   * {@link SandboxError} carrying Lambda's error type; the sandbox is then reset.
+   */
   init(): Promise<InitReport> {
     return this.#exclusive(async () => {
       this.#assertOpen();
       if (this.#gen?.fatal) await this.#reset(ShutdownReason.Failure);
-      if (this.#gen?.initDone) {
-        throw new SandboxError(SandboxErrorType.InvalidState, 'init() already completed');
-      }
+      if (this.#gen?.initDone && this.#lastInit) return this.#lastInit;
       return this.#initialize();
     });
   }
@@ -429,6 +431,7 @@ export class LambdaSandbox {
         readyAt: gen.runtimeAgent.firstPollAt ?? 0,
       },
     };
+    this.#lastInit = report;
     await this.#freeze();
     return report;
   }

@@ -119,7 +119,7 @@ setInterval(() => { if (fs.existsSync(quit)) { fs.rmSync(quit); process.exit(0);
 await next();
 `,
     );
-    const sandbox = fx.sandbox({ freeze: false });
+    const sandbox = fx.sandbox({ freeze: false, shutdownTimeoutMs: 300 });
     await sandbox.init();
     expect(sandbox.failures()).toEqual([]);
     writeFileSync(fx.work('quit'), '1');
@@ -161,5 +161,60 @@ if (event.eventType === 'INVOKE') process.exit(0);
     expect(result.status).toBe('error');
     expect(result.error).toMatchObject({ errorType: 'Runtime.ExitError' });
     expect(result.error?.errorMessage).toContain('exit status 2');
+  });
+});
+
+describe('exit/error', () => {
+  it('records an exit/error report with its type and body during shutdown', async () => {
+    await fx.extension(
+      'flusher',
+      `
+await register(['SHUTDOWN']);
+await next();
+const res = await api('POST', '/exit/error', {
+  headers: { 'Lambda-Extension-Identifier': id, 'Lambda-Extension-Function-Error-Type': 'Extension.FlushFailed' },
+  body: { errorMessage: 'could not flush', errorType: 'Extension.FlushFailed' },
+});
+fs.writeFileSync(process.env.WORK_DIR + '/exit-error.json', JSON.stringify([res.status, res.json]));
+process.exit(1);
+`,
+    );
+    const sandbox = fx.sandbox();
+    await sandbox.init();
+    const report = await sandbox.shutdown();
+    expect(JSON.parse(await fx.readWork('exit-error.json'))).toEqual([202, { status: 'OK' }]);
+    expect(report.problems).toContain('extension:flusher: Extension.FlushFailed: could not flush');
+    expect(sandbox.failures().at(-1)?.body).toEqual({
+      errorMessage: 'could not flush',
+      errorType: 'Extension.FlushFailed',
+    });
+  });
+});
+
+describe('output', () => {
+  it('captures every process line with its source and stream, and reports it live', async () => {
+    await fx.extension(
+      'chatty',
+      `
+console.log('hello from the extension');
+console.error('a warning');
+${ackExtension(['SHUTDOWN'])}`,
+    );
+    await fx.handler(
+      'index.mjs',
+      `export const handler = async () => { console.log('inside the handler'); return 1; };\n`,
+    );
+    const live: string[] = [];
+    const sandbox = fx.sandbox({
+      onOutput: (l) => live.push(`${l.source}/${l.stream}: ${l.line}`),
+    });
+    await sandbox.invoke({});
+    expect(await eventually(() => live.includes('runtime/stdout: inside the handler'))).toBe(true);
+    expect(live).toContain('extension:chatty/stdout: hello from the extension');
+    expect(live).toContain('extension:chatty/stderr: a warning');
+    expect(sandbox.output.find((l) => l.line === 'a warning')).toMatchObject({
+      source: 'extension:chatty',
+      stream: 'stderr',
+    });
   });
 });
