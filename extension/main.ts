@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const env = process.env;
   const name = argValue(process.argv, '--name') ?? EXTENSION_NAME;
   const boot = new Logger({ service: SERVICE, component: 'lifecycle' });
+  process.on('warning', (w) => boot.warn('node warning', { name: w.name, warning: w.message }));
   globalRedactor.register(env.AWS_SESSION_TOKEN);
   globalRedactor.register(env.AWS_CONTAINER_AUTHORIZATION_TOKEN);
   globalRedactor.register(env.AWS_SECRET_ACCESS_KEY);
