@@ -16,7 +16,8 @@ import type { KeyRegistry } from './key-registry.ts';
 export type ChatFault =
   | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: number }
   | { readonly kind: 'delay'; readonly ms: number }
-  | { readonly kind: 'drop' };
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'cut'; readonly afterChunks: number };
 
 /** The scripted-failure queue of a fake server. */
 export class ChatFaults {
@@ -35,6 +36,11 @@ export class ChatFaults {
   /** The next `times` completion requests get their connection destroyed without an answer. */
   dropNext(times = 1): void {
     for (let i = 0; i < times; i++) this.#queue.push({ kind: 'drop' });
+  }
+
+  /** The next streamed completion loses its connection after `afterChunks` content chunks. */
+  cutStreamNext(afterChunks = 1): void {
+    this.#queue.push({ kind: 'cut', afterChunks });
   }
 
   /** Removes every scripted fault. */
@@ -318,6 +324,7 @@ async function handleCompletion(
     usage,
     includeUsage,
     delayMs: ctx.chunkDelayMs,
+    cutAfter: fault?.kind === 'cut' ? fault.afterChunks : undefined,
   });
 }
 
@@ -331,6 +338,8 @@ async function streamCompletion(
     usage: Record<string, number>;
     includeUsage: boolean;
     delayMs: number;
+    /** Destroy the connection after this many content chunks. */
+    cutAfter?: number;
   },
 ): Promise<void> {
   res.writeHead(200, {
@@ -354,10 +363,19 @@ async function streamCompletion(
     ...(s.includeUsage ? { usage: null } : {}),
   });
   send(choice({ role: 'assistant', content: '', refusal: null }, null));
+  let sent = 0;
   for (const piece of s.text.match(/\S+\s*/g) ?? []) {
     if (s.delayMs > 0) await sleep(s.delayMs);
     if (res.destroyed) return;
+    if (s.cutAfter !== undefined && sent >= s.cutAfter) {
+      // Let what was sent reach the client, then break the connection.
+      await new Promise<void>((resolve) => res.write('', () => resolve()));
+      await sleep(20);
+      res.socket?.destroy();
+      return;
+    }
     send(choice({ content: piece }, null));
+    sent += 1;
   }
   send(choice({}, 'stop'));
   if (s.includeUsage) send({ choices: [], usage: s.usage });

@@ -153,6 +153,20 @@ describe('streaming inference handler', () => {
     expect(out.text).not.toContain('FAKE-UPSTREAM-DETAIL');
   });
 
+  it('ends the stream with an error event when the provider connection breaks mid-stream', async () => {
+    h.provider.faults.cutStreamNext(2);
+    const handler = createStreamHandler(h.deps(), { httpResponseStreamFrom: from });
+    const out = new Captured();
+
+    await handler(apiEvent({ prompt: 'a longer answer that gets cut' }), out);
+
+    expect(out.metadata?.statusCode).toBe(200);
+    const events = out.events;
+    expect(events.filter((e) => e.type === 'delta')).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'UPSTREAM_UNAVAILABLE' } });
+    expect(auditLines(h.logs)[0]).toMatchObject({ status: 502, errorCode: 'UPSTREAM_UNAVAILABLE' });
+  });
+
   it('answers 504 as JSON when the provider does not start answering in time', async () => {
     h.provider.faults.delayNext(2000);
     const handler = createStreamHandler(h.deps({ INFERENCE_PROVIDER_TIMEOUT_MS: '200' }), {
