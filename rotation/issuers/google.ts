@@ -91,41 +91,14 @@ export const googleIssuer: IssuerFactory = (deps) => {
   const token = async (a: GoogleAdmin): Promise<string> => {
     if (accessToken) return accessToken;
     const assertion = signJwt(a);
-    // The token endpoint takes a form body, not JSON.
-    const form = new URLSearchParams({
-      grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-      assertion,
+    const body = await expectJson(NAME, 'token exchange', a.tokenURL, {
+      method: 'POST',
+      form: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion,
+      }),
+      timeoutMs: deps.httpTimeoutMs,
     });
-    let answer: Response;
-    try {
-      answer = await fetch(a.tokenURL, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-        body: form.toString(),
-        signal: AbortSignal.timeout(deps.httpTimeoutMs),
-        redirect: 'error',
-      });
-    } catch (err) {
-      throw new SidecarError(
-        ErrorCode.UpstreamUnavailable,
-        `${NAME} token exchange: could not connect`,
-        {
-          cause: err,
-          errorType: 'ProviderUnavailable',
-        },
-      );
-    }
-    const text = await answer.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    if (!answer.ok) throw providerError(NAME, 'token exchange', { status: answer.status, body });
     const t = stringField(body, 'access_token', NAME, 'token exchange');
     deps.redactor.register(t);
     accessToken = t;

@@ -9,7 +9,10 @@ import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 export interface JsonRequest {
   readonly method?: 'GET' | 'POST' | 'DELETE' | 'PATCH';
   readonly headers?: Readonly<Record<string, string>>;
+  /** Sent as JSON. */
   readonly body?: unknown;
+  /** Sent as `application/x-www-form-urlencoded` instead of a JSON body. */
+  readonly form?: URLSearchParams;
   readonly timeoutMs: number;
 }
 
@@ -33,9 +36,15 @@ export async function requestJson(
       headers: {
         accept: 'application/json',
         ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(req.form !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
         ...req.headers,
       },
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      body:
+        req.form !== undefined
+          ? req.form.toString()
+          : req.body === undefined
+            ? undefined
+            : JSON.stringify(req.body),
       signal: AbortSignal.timeout(req.timeoutMs),
       redirect: 'error',
     });
