@@ -235,6 +235,24 @@ describe('keys from failed or abandoned attempts', () => {
     await expectRotated(s, first.token);
   });
 
+  it('a rotation whose AWSPENDING the service has not cleaned up yet does not block the next one', async () => {
+    const s = await h.createSecret('openai');
+    const handler = h.handler(s);
+    const first = await rotate({
+      client: h.client,
+      secretId: s.arn,
+      handler,
+      stopAfter: 'finishSecret',
+    });
+    expect(model.stages(s.arn)[first.token]).toEqual(['AWSCURRENT', 'AWSPENDING']);
+
+    const next = await rotate({ client: h.client, secretId: s.arn, handler });
+
+    expect(next.ok).toBe(true);
+    expect(model.stages(s.arn)[first.token]).toEqual(['AWSPREVIOUS']);
+    expect(isLive(h, (await h.read(s.arn, 'AWSPREVIOUS')).apiKey)).toBe(true);
+  });
+
   it('a stale AWSPENDING from a failed rotation blocks a new one until it is cleared', async () => {
     const s = await h.createSecret('openai');
     const handler = h.handler(s);
