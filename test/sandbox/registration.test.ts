@@ -184,3 +184,32 @@ describe('other routes', () => {
     expect(await res.json()).toMatchObject({ errorType: 'InvalidRequestID' });
   });
 });
+
+/** A bash extension that registers over /dev/tcp (no curl needed), prints the status line and lingers. */
+const BASH_REGISTERING_EXTENSION = `#!/usr/bin/env bash
+set -euo pipefail
+name="$(basename "$0")"
+host="\${AWS_LAMBDA_RUNTIME_API%:*}"
+port="\${AWS_LAMBDA_RUNTIME_API#*:}"
+body='{"events":[]}'
+exec 3<>"/dev/tcp/$host/$port"
+printf 'POST /2020-01-01/extension/register HTTP/1.1\\r\\nHost: %s\\r\\nLambda-Extension-Name: %s\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' "$host" "$name" "\${#body}" "$body" >&3
+IFS= read -r status <&3
+echo "register: $status"
+exec sleep 60
+`;
+
+describe('extension limit', () => {
+  it('fails init with Extension.TooManyExtensions when an eleventh extension registers', async () => {
+    for (let i = 0; i < 11; i++) {
+      await fx.rawExtension(`ext-${String(i).padStart(2, '0')}`, BASH_REGISTERING_EXTENSION);
+    }
+    const sandbox = fx.sandbox({ shutdownTimeoutMs: 300 });
+    const err = await sandbox.init().catch((e: unknown) => e);
+    expect((err as SandboxError).errorType).toBe('Extension.TooManyExtensions');
+    const refused = sandbox.failures().filter((f) => f.errorType === 'Extension.TooManyExtensions');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.source).toMatch(/^extension:ext-\d\d$/);
+    expect(sandbox.pids()).toEqual([]);
+  });
+});
