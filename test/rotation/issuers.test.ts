@@ -3,6 +3,8 @@
  * the providers' error responses. Admin credentials are passed as the parsed admin secret.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -396,6 +398,36 @@ describe('random issuer', () => {
       errorType: 'InvalidSecretValue',
     });
     expect(await issuer.revoke(a.keyId)).toBe('already-revoked');
+    kms.destroy();
+  });
+
+  it("verifies against the secret's own service when it has a baseURL", async () => {
+    const kms = new KMSClient({
+      endpoint: inject('motoEndpoint'),
+      region: 'us-east-1',
+      credentials: TEST_CREDENTIALS,
+    });
+    const issuer = build(randomIssuer, {}, { kms });
+    const good = await issuer.issue(req('rot-0000bbbb-t1'));
+    const other = await issuer.issue(req('rot-0000bbbb-t2'));
+    const server = createServer((r, res) => {
+      res.writeHead(r.headers.authorization === `Bearer ${good.apiKey}` ? 200 : 401, {
+        'content-type': 'application/json',
+      });
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/check`;
+
+    await expect(
+      issuer.verify({ provider: 'random', apiKey: good.apiKey, baseURL }),
+    ).resolves.toBeUndefined();
+    await expect(
+      issuer.verify({ provider: 'random', apiKey: other.apiKey, baseURL }),
+    ).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     kms.destroy();
   });
 });

@@ -3,7 +3,11 @@
  * and the fake OpenAI Admin API.
  */
 import { randomUUID } from 'node:crypto';
-import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  PutSecretValueCommand,
+  RotateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rotate } from '../../fakes/rotation-driver.ts';
 import type { StrictSecretsManagerServer } from '../../fakes/strict-secrets-manager.ts';
@@ -99,6 +103,45 @@ describe('the guards', () => {
       expect(h.audit().at(-1)).toMatchObject({ step, outcome: 'skipped', token: r.token });
     },
   );
+});
+
+describe('configuration problems', () => {
+  it('names ROTATION_ADMIN_SECRET_ARN when a provider needs it and it is not set', async () => {
+    const s = await h.createSecret('openai');
+    const token = await start(s);
+
+    await expect(
+      h.handler({ ...s, adminArn: undefined })(ev(s, token, 'createSecret')),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('ROTATION_ADMIN_SECRET_ARN must be set'),
+    });
+    expect((await h.read(s.arn, 'AWSCURRENT')).apiKey).toBe(s.initialKey);
+  });
+
+  it('names ROTATION_KEY_POOL_SECRET_ARN when the anthropic issuer has no pool', async () => {
+    const s = await h.createSecret('anthropic');
+    const token = await start(s);
+
+    await expect(
+      h.handler({ ...s, poolArn: undefined })(ev(s, token, 'createSecret')),
+    ).rejects.toThrow('ROTATION_KEY_POOL_SECRET_ARN must be set');
+  });
+
+  it('rejects a current value that is not a provider secret, naming the field', async () => {
+    const s = await h.createSecret('openai');
+    await h.client.send(
+      new PutSecretValueCommand({
+        SecretId: s.arn,
+        SecretString: JSON.stringify({ provider: 'azure', apiKey: 'sk-not-logged-0000000000' }),
+      }),
+    );
+    const token = await start(s);
+
+    await expect(h.handler(s)(ev(s, token, 'createSecret'))).rejects.toThrow(
+      'secret version AWSCURRENT is not a valid provider secret: provider must be one of openai, google, anthropic, random',
+    );
+  });
 });
 
 describe('createSecret', () => {
