@@ -107,7 +107,10 @@ export function attachSecretSidecar(fn: lambda.Function, options: SidecarOptions
 
   fn.addLayers(options.layer);
   const env: Record<string, string> = {
-    [SidecarEnv.Secrets]: secrets.map((s) => `${s.alias}=${s.secret.secretArn}`).join(','),
+    // The full ARN when known; otherwise the name (a partial ARN can be ambiguous).
+    [SidecarEnv.Secrets]: secrets
+      .map((s) => `${s.alias}=${s.secret.secretFullArn ?? s.secret.secretName}`)
+      .join(','),
     [SidecarEnv.Parameters]: parameters
       .map((p) => `${p.alias}=${p.parameter.parameterName}`)
       .join(','),
