@@ -4,7 +4,6 @@
  * 127.0.0.1, drives init / invoke / shutdown with Lambda's rules and deadlines, and
  * freezes every process (SIGSTOP) between invocations.
  */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { type ApiServer, type SandboxApi, startApiServer } from './api-server.ts';
 import { findExtensions } from './discovery.ts';
@@ -20,6 +19,7 @@ import { ExtensionEvent } from './extension-registry.ts';
 import { ClosedApi, Generation } from './generation.ts';
 import { Invocation, type InvocationOutcome } from './invocation.ts';
 import { ProcessGroup } from './process-group.ts';
+import { abandonedResult, answeredResult, initFailedResult, timeoutError } from './results.ts';
 import { defaultRuntimeCommand } from './runtime-command.ts';
 import { ChunkChannel } from './streaming.ts';
 import { ShutdownReason, teardown } from './teardown.ts';
@@ -39,14 +39,6 @@ import type {
 const FUNCTION_VERSION = '$LATEST';
 
 type Outcome = 'ok' | 'fatal' | 'timeout';
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(2);
@@ -451,15 +443,10 @@ export class LambdaSandbox {
       } catch (err) {
         handOut(undefined);
         if (!(err instanceof SandboxError)) throw err;
-        return {
-          requestId: randomUUID(),
-          status: 'error',
-          error: { errorType: err.errorType, errorMessage: err.message },
-          payload: { errorType: err.errorType, errorMessage: err.message },
-          durationMs: Date.now() - requestedAt,
-          extensionsDoneMs: 0,
-          initDurationMs: Date.now() - requestedAt,
-        };
+        return initFailedResult(
+          { errorType: err.errorType, errorMessage: err.message },
+          requestedAt,
+        );
       }
     }
     const gen = this.#gen;
@@ -470,7 +457,6 @@ export class LambdaSandbox {
       invokedFunctionArn: this.#functionArn,
       deadlineMs: Date.now() + timeoutMs,
     });
-    const init = initDurationMs === undefined ? {} : { initDurationMs };
     gen.current = invocation;
     let outcome: InvocationOutcome | undefined;
     void invocation.outcome.then((o) => {
@@ -482,47 +468,32 @@ export class LambdaSandbox {
     gen.runtimeAgent.enqueue(invocation.runtimeEvent());
     handOut(invocation);
 
-    const base = { requestId: invocation.requestId, ...init };
+    // Phase 1: the runtime's answer, within the function timeout.
     const answered = await this.#until(gen, () => outcome !== undefined, invocation.deadlineMs);
     if (answered !== 'ok' || !outcome) {
-      const error =
-        answered === 'timeout'
-          ? {
-              errorType: SandboxErrorType.Timedout,
-              errorMessage: `RequestId: ${invocation.requestId} Error: Task timed out after ${seconds(timeoutMs)} seconds`,
-            }
-          : {
-              errorType: gen.fatal?.errorType ?? SandboxErrorType.RuntimeExitError,
-              errorMessage: `RequestId: ${invocation.requestId} Error: ${gen.fatal?.message ?? 'failure'}`,
-            };
-      if (answered === 'timeout') gen.fail('sandbox', error.errorType, error.errorMessage);
+      const timedOut = answered === 'timeout';
+      const error = timedOut
+        ? timeoutError(invocation.requestId, timeoutMs)
+        : {
+            errorType: gen.fatal?.errorType ?? SandboxErrorType.RuntimeExitError,
+            errorMessage: `RequestId: ${invocation.requestId} Error: ${gen.fatal?.message ?? 'failure'}`,
+          };
+      if (timedOut) gen.fail('sandbox', error.errorType, error.errorMessage);
       invocation.abandon(error);
-      const resetReason = answered === 'timeout' ? ShutdownReason.Timeout : ShutdownReason.Failure;
+      const resetReason = timedOut ? ShutdownReason.Timeout : ShutdownReason.Failure;
       await this.#reset(resetReason);
-      const elapsed = Date.now() - invocation.startedAt;
-      return {
-        ...base,
-        status: answered === 'timeout' ? 'timeout' : 'error',
-        error,
-        payload: error,
-        durationMs: elapsed,
-        extensionsDoneMs: elapsed,
-        resetReason,
-      };
+      const status = timedOut ? 'timeout' : 'error';
+      return abandonedResult(invocation, status, error, resetReason, initDurationMs);
+    }
+    const response = answeredResult(invocation, outcome, initDurationMs);
+    let callbackError: unknown;
+    try {
+      opts.onResponse?.(response);
+    } catch (err) {
+      callbackError = err;
     }
 
-    const raw = outcome.body.toString('utf8');
-    const response = {
-      ...base,
-      status: outcome.error ? ('error' as const) : ('ok' as const),
-      payload: outcome.error ? (outcome.errorBody ?? outcome.error) : parseJson(raw),
-      rawPayload: raw,
-      ...(outcome.error ? { error: outcome.error } : {}),
-      ...(outcome.prelude ? { prelude: outcome.prelude } : {}),
-      durationMs: outcome.endedAt - invocation.startedAt,
-    };
-    opts.onResponse?.({ ...response, extensionsDoneMs: response.durationMs });
-
+    // Phase 2: INVOKE subscribers and the runtime back in /next, still within the timeout.
     const extensionsDone = await this.#until(
       gen,
       () => subscribers.every((r) => !r.agent.busy),
@@ -534,19 +505,18 @@ export class LambdaSandbox {
         ? await this.#until(gen, () => !gen.runtimeAgent.busy, invocation.deadlineMs)
         : extensionsDone;
     gen.current = undefined;
-    if (settled !== 'ok') {
+    let resetReason: string | undefined;
+    if (settled === 'ok') {
+      await this.#freeze();
+    } else {
       if (settled === 'timeout') {
-        gen.fail(
-          'sandbox',
-          SandboxErrorType.Timedout,
-          `RequestId: ${invocation.requestId} Error: Task timed out after ${seconds(timeoutMs)} seconds (after the response)`,
-        );
+        const late = timeoutError(invocation.requestId, timeoutMs, ' (after the response)');
+        gen.fail('sandbox', late.errorType, late.errorMessage);
       }
-      const resetReason = settled === 'timeout' ? ShutdownReason.Timeout : ShutdownReason.Failure;
+      resetReason = settled === 'timeout' ? ShutdownReason.Timeout : ShutdownReason.Failure;
       await this.#reset(resetReason);
-      return { ...response, extensionsDoneMs, resetReason };
     }
-    await this.#freeze();
-    return { ...response, extensionsDoneMs };
+    if (callbackError !== undefined) throw callbackError;
+    return { ...response, extensionsDoneMs, ...(resetReason ? { resetReason } : {}) };
   }
 }

@@ -123,7 +123,11 @@ export interface InvokeResult {
 export interface InvokeOptions {
   /** Overrides the sandbox's function timeout for this invocation. */
   readonly timeoutMs?: number;
-  /** Called as soon as the runtime's response is complete, before extensions are done. */
+  /**
+   * Called as soon as the runtime's response is complete, before extensions are done
+   * (`extensionsDoneMs` is not known yet and equals `durationMs`). If it throws, the
+   * invocation still completes (freeze or reset), then `invoke()` rejects with that error.
+   */
   readonly onResponse?: (result: InvokeResult) => void;
 }
 
