@@ -85,6 +85,34 @@ setInterval(() => {}, 1000);
     expect(await isRunning(Number(await fx.readWork('deaf.pid')))).toBe(false);
   });
 
+  it('sends SIGTERM to the runtime first and SIGKILLs it after its 300 ms share', async () => {
+    await fx.handler(
+      'index.mjs',
+      `import fs from 'node:fs';
+process.on('SIGTERM', () => fs.writeFileSync(process.env.WORK_DIR + '/runtime-term', 'seen'));
+export const handler = async () => 'ok';
+`,
+    );
+    await fx.extension(
+      'observer',
+      `
+await register(['SHUTDOWN']);
+await next();
+fs.writeFileSync(process.env.WORK_DIR + '/order.json', JSON.stringify({
+  runtimeTermedFirst: fs.existsSync(process.env.WORK_DIR + '/runtime-term'),
+}));
+process.exit(0);
+`,
+    );
+    const sandbox = fx.sandbox();
+    await sandbox.invoke({});
+    const report = await sandbox.shutdown();
+    expect(JSON.parse(await fx.readWork('order.json'))).toEqual({ runtimeTermedFirst: true });
+    expect(report.runtime).toMatchObject({ signal: 'SIGKILL', withinDeadline: false });
+    expect(report.problems).toContain('the runtime ignored SIGTERM and was SIGKILLed');
+    expect(report.extensions[0]).toMatchObject({ exitCode: 0, withinDeadline: true });
+  });
+
   it('reports a non-zero exit code at shutdown', async () => {
     await fx.extension(
       'sloppy',
