@@ -7,8 +7,9 @@
  *  - an expired or missing value is loaded on read, and concurrent readers share
  *    one upstream call (single-flight);
  *  - on a transient failure the last good value is served while it is at most
- *    `maxStaleMs` past its expiry; after a failure, reads within `failureBackoffMs`
- *    serve that stale value without calling the upstream again;
+ *    `maxStaleMs` past its expiry; after a failure the entry backs off (doubling from
+ *    `failureBackoffMs` up to `maxFailureBackoffMs`): reads serve that stale value and
+ *    {@link FreshnessCache.refreshDue} skips the entry without calling the upstream again;
  *  - NotFound / AccessDenied never serve stale: they evict the entry and surface;
  *  - `refreshNow` always goes upstream; on failure it surfaces the error and keeps the cache;
  *  - {@link FreshnessCache.refreshDue} refreshes entries near expiry (called on INVOKE);
@@ -73,8 +74,10 @@ export interface FreshnessCacheOptions<R, T> {
   readonly refreshAheadMs: number;
   /** How long past expiry a last-good value may be served on transient errors. */
   readonly maxStaleMs: number;
-  /** After a transient failure, serve stale without calling upstream for this long. @default 1000 */
+  /** First back-off after a failed refresh; doubles with each further failure. @default 1000 */
   readonly failureBackoffMs?: number;
+  /** Longest back-off. @default 30000 */
+  readonly maxFailureBackoffMs?: number;
   /** Bound on entries that are not pinned. */
   readonly maxEntries: number;
   /** Also refresh ahead in the background when a read lands in the refresh-ahead window. */
@@ -100,7 +103,10 @@ interface Slot<R, T> {
   pinned: boolean;
   entry: CacheEntry<T> | undefined;
   lastReadAt: number;
-  failedAt: number | undefined;
+  /** When the upstream may be tried again after failures (epoch ms). */
+  retryAt: number | undefined;
+  /** Consecutive failed refreshes. */
+  failures: number;
 }
 
 const FATAL_CODES = [ErrorCode.NotFound, ErrorCode.AccessDenied] as const;
@@ -109,6 +115,7 @@ const FATAL_CODES = [ErrorCode.NotFound, ErrorCode.AccessDenied] as const;
 export class FreshnessCache<R, T> {
   readonly #o: FreshnessCacheOptions<R, T>;
   readonly #backoffMs: number;
+  readonly #maxBackoffMs: number;
   readonly #slots = new Map<string, Slot<R, T>>();
   readonly #flights = new Map<string, Promise<CacheEntry<T>>>();
   #unpinned = 0;
@@ -116,6 +123,7 @@ export class FreshnessCache<R, T> {
   constructor(options: FreshnessCacheOptions<R, T>) {
     this.#o = options;
     this.#backoffMs = options.failureBackoffMs ?? 1_000;
+    this.#maxBackoffMs = options.maxFailureBackoffMs ?? 30_000;
   }
 
   /** Number of cached entries (pinned included). */
@@ -137,7 +145,8 @@ export class FreshnessCache<R, T> {
       pinned: true,
       entry: undefined,
       lastReadAt: 0,
-      failedAt: undefined,
+      retryAt: undefined,
+      failures: 0,
     });
   }
 
@@ -159,7 +168,7 @@ export class FreshnessCache<R, T> {
 
     const cached = slot?.entry;
     if (cached && now < cached.expiresAt) {
-      if (this.#o.refreshAheadOnRead && this.#isDue(slot, now)) {
+      if (this.#o.refreshAheadOnRead && this.#isDue(slot, now) && !this.#backingOff(slot, now)) {
         this.#refresh(key, request, RefreshReason.AheadOnRead, true).catch(() => undefined);
       }
       return { entry: cached, outcome: CacheOutcome.Hit };
@@ -168,11 +177,7 @@ export class FreshnessCache<R, T> {
       const entry = await this.#refresh(key, request, RefreshReason.Miss, true);
       return { entry, outcome: CacheOutcome.Miss };
     }
-    if (
-      slot.failedAt !== undefined &&
-      now - slot.failedAt < this.#backoffMs &&
-      this.#staleOk(cached, now)
-    ) {
+    if (this.#backingOff(slot, now) && this.#staleOk(cached, now)) {
       return { entry: cached, outcome: CacheOutcome.Stale };
     }
     try {
@@ -199,11 +204,15 @@ export class FreshnessCache<R, T> {
     for (const [key, slot] of this.#slots) {
       if (!this.#isDue(slot, now)) continue;
       if (!slot.pinned && slot.lastReadAt < (slot.entry?.fetchedAt ?? 0)) continue;
-      if (slot.failedAt !== undefined && now - slot.failedAt < this.#backoffMs) continue;
+      if (this.#backingOff(slot, now)) continue;
       due.push(this.#refresh(key, slot.request, reason, true).catch(() => undefined));
     }
     await Promise.all(due);
     return due.length;
+  }
+
+  #backingOff(slot: Slot<R, T>, now: number): boolean {
+    return slot.retryAt !== undefined && now < slot.retryAt;
   }
 
   #isDue(slot: Slot<R, T>, now: number): boolean {
@@ -273,25 +282,26 @@ export class FreshnessCache<R, T> {
   #failed(key: string, err: unknown, evictOnFatal: boolean): void {
     const slot = this.#slots.get(key);
     if (!slot) return;
+    slot.failures += 1;
+    const backoff = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** (slot.failures - 1));
+    slot.retryAt = this.#o.clock.now() + backoff;
     if (evictOnFatal && hasCode(err, ...FATAL_CODES)) {
       if (slot.pinned) {
         slot.entry = undefined;
-        slot.failedAt = undefined;
       } else {
         this.#slots.delete(key);
         this.#unpinned -= 1;
       }
       this.#o.onEvicted?.(slot.request, 'error');
-      return;
     }
-    if (err instanceof SidecarError && err.transient) slot.failedAt = this.#o.clock.now();
   }
 
   #store(key: string, request: R, entry: CacheEntry<T>): void {
     const slot = this.#slots.get(key);
     if (slot) {
       slot.entry = entry;
-      slot.failedAt = undefined;
+      slot.retryAt = undefined;
+      slot.failures = 0;
       return;
     }
     this.#slots.set(key, {
@@ -299,7 +309,8 @@ export class FreshnessCache<R, T> {
       pinned: false,
       entry,
       lastReadAt: entry.fetchedAt,
-      failedAt: undefined,
+      retryAt: undefined,
+      failures: 0,
     });
     this.#unpinned += 1;
     this.#evictOverflow();

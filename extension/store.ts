@@ -139,6 +139,7 @@ export class SecretStore {
     };
     const read = await this.#secrets.get(resolved, options);
     this.#observe(read, 'secretsmanager', resolved.secretId);
+    await this.#fileWritten(secretKey(resolved), read);
     return read;
   }
 
@@ -151,6 +152,7 @@ export class SecretStore {
     const resolved: ParameterRequest = { ...request, name: item ? item.id : request.name };
     const read = await this.#parameters.get(resolved, options);
     this.#observe(read, 'ssm', resolved.name);
+    await this.#fileWritten(parameterKey(resolved), read);
     return read;
   }
 
@@ -304,6 +306,13 @@ export class SecretStore {
         MetricUnit.Milliseconds,
       );
     }
+  }
+
+  /** After a read that went upstream, waits until the file shows that value too. */
+  async #fileWritten(key: string, read: CacheRead<unknown>): Promise<void> {
+    if (read.outcome === 'hit' || read.outcome === 'stale') return;
+    const name = this.#published.get(key);
+    if (name !== undefined) await this.#writes.get(name);
   }
 
   #observe(read: CacheRead<unknown>, source: string, id: string): void {

@@ -194,6 +194,33 @@ describe('FreshnessCache', () => {
     expect(upstream.calls).toHaveLength(3);
   });
 
+  it('doubles the back-off with each consecutive failure', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    cache.pin('a');
+    await cache.get('a');
+    clock.advance(TTL);
+    upstream.failure = transient();
+    await cache.refreshDue(); // fails: back off 1 s
+    clock.advance(BACKOFF);
+    await cache.refreshDue(); // fails: back off 2 s
+    clock.advance(2 * BACKOFF - 1);
+    expect(await cache.refreshDue()).toBe(0);
+    clock.advance(1);
+    expect(await cache.refreshDue()).toBe(1);
+    expect(upstream.calls).toHaveLength(4);
+  });
+
+  it('backs off a configured secret that keeps failing with NotFound', async () => {
+    const { upstream, cache, clock } = setup();
+    cache.pin('gone');
+    expect(await cache.refreshDue()).toBe(1);
+    expect(await cache.refreshDue()).toBe(0);
+    clock.advance(BACKOFF);
+    expect(await cache.refreshDue()).toBe(1);
+    expect(upstream.calls).toHaveLength(2);
+  });
+
   it.each([
     [ErrorCode.AccessDenied, 'AccessDeniedException'],
     [ErrorCode.NotFound, 'ResourceNotFoundException'],
