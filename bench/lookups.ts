@@ -1,0 +1,71 @@
+/**
+ * Lookup latency, measured where a real function does it: inside a handler running in the
+ * Lambda sandbox next to the real extension (thawed during the invoke). One invoke per
+ * method times N sequential lookups of the same secret; then the extension's RSS is read.
+ */
+import { join } from 'node:path';
+import { freePort } from '../fakes/moto-server.ts';
+import { LambdaSandbox } from '../sandbox/index.ts';
+import { functionEnv } from './fixture.ts';
+import { type LookupResult, METHOD_PLANS, type MethodPlan } from './methods.ts';
+import { type ProcessMemory, processMemory } from './rss.ts';
+import { extensionPid, invokeOk } from './sandbox-run.ts';
+import { type Summary, summarize } from './stats.ts';
+import type { Workspace } from './workspace.ts';
+
+/** One measured method. */
+export interface MethodResult {
+  readonly plan: MethodPlan;
+  readonly summary: Summary;
+}
+
+/** Everything the lookup phase measured. */
+export interface LookupPhase {
+  readonly methods: readonly MethodResult[];
+  /** The extension's memory after serving every lookup. */
+  readonly extensionMemory: ProcessMemory;
+}
+
+/** Runs every method of {@link METHOD_PLANS} in one sandbox against moto at `endpoint`. */
+export async function runLookups(
+  ws: Workspace,
+  endpoint: string,
+  progress: (line: string) => void,
+): Promise<LookupPhase> {
+  const sandbox = new LambdaSandbox({
+    extensionsDir: ws.extensionsDir,
+    taskRoot: ws.taskRoot,
+    handler: 'index.handler',
+    env: functionEnv({
+      endpoint,
+      httpPort: await freePort(),
+      secretDir: join(ws.dir, 'secrets-lookups'),
+    }),
+    timeoutMs: 60_000,
+  });
+  try {
+    await sandbox.init();
+    const methods: MethodResult[] = [];
+    for (const plan of METHOD_PLANS) {
+      const payload = await invokeOk(sandbox, {
+        op: 'lookup',
+        method: plan.method,
+        iterations: plan.iterations,
+        warmup: plan.warmup,
+      });
+      const { durationsNs } = payload as LookupResult;
+      if (!Array.isArray(durationsNs) || durationsNs.length !== plan.iterations) {
+        throw new Error(`${plan.method}: the handler returned no durations`);
+      }
+      const summary = summarize(durationsNs);
+      methods.push({ plan, summary });
+      progress(
+        `  ${plan.label.padEnd(32)} p50 ${summary.p50Us.toFixed(1)} µs  p99 ${summary.p99Us.toFixed(1)} µs  (${summary.samples} calls)`,
+      );
+    }
+    const extensionMemory = await processMemory(extensionPid(sandbox));
+    return { methods, extensionMemory };
+  } finally {
+    await sandbox.shutdown();
+  }
+}
