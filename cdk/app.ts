@@ -14,6 +14,7 @@ const config = loadAppConfig((key) => app.node.tryGetContext(key), process.env);
 new SecretSidecarStack(app, config.stackName, {
   description: 'secret-sidecar: rotated AI provider key, sidecar layer and inference API',
   provider: config.provider,
+  providerBaseUrl: config.providerBaseUrl,
   rotateAfter: config.rotateAfter,
   rotationCron: config.rotationCron,
   rotationWindow: config.rotationWindow,

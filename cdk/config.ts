@@ -13,6 +13,7 @@ import { PROVIDERS, Provider } from './rotated-api-key.ts';
 export const AppSetting = {
   stackName: 'SECRET_SIDECAR_DEPLOY_STACK_NAME',
   provider: 'SECRET_SIDECAR_DEPLOY_PROVIDER',
+  providerBaseUrl: 'SECRET_SIDECAR_DEPLOY_PROVIDER_BASE_URL',
   rotationSchedule: 'SECRET_SIDECAR_DEPLOY_ROTATION_SCHEDULE',
   rotationWindowHours: 'SECRET_SIDECAR_DEPLOY_ROTATION_WINDOW_HOURS',
   logRetentionDays: 'SECRET_SIDECAR_DEPLOY_LOG_RETENTION_DAYS',
@@ -29,6 +30,8 @@ export type AppSettingKey = keyof typeof AppSetting;
 export interface AppConfig {
   readonly stackName: string;
   readonly provider: Provider;
+  /** `baseURL` stored in the secret. */
+  readonly providerBaseUrl?: string;
   /** Set when the schedule is `rate(...)`. */
   readonly rotateAfter?: Duration;
   /** Set when the schedule is `cron(...)`. */
@@ -80,6 +83,7 @@ export function loadAppConfig(
     allowed: 'a CloudFormation stack name (letters, digits, -; starts with a letter)',
   });
   const provider = r.oneOf(AppSetting.provider, PROVIDERS, APP_DEFAULTS.provider);
+  const providerBaseUrl = r.url(AppSetting.providerBaseUrl, undefined);
   const schedule = r.string(AppSetting.rotationSchedule, APP_DEFAULTS.rotationSchedule);
   let rotateAfter: Duration | undefined;
   let rotationCron: string | undefined;
@@ -140,6 +144,7 @@ export function loadAppConfig(
   return Object.freeze({
     stackName,
     provider,
+    providerBaseUrl,
     rotateAfter,
     rotationCron,
     rotationWindow: Duration.hours(windowHours),

@@ -13,6 +13,8 @@ import { SecretSidecarLayer } from './secret-sidecar-layer.ts';
 export interface SecretSidecarStackProps extends StackProps {
   /** The provider whose key is rotated and used for inference. */
   readonly provider: Provider;
+  /** `baseURL` stored in the secret (needed for `random`). @default the provider's public URL */
+  readonly providerBaseUrl?: string;
   /** @default Duration.days(30) unless `rotationCron` is set */
   readonly rotateAfter?: Duration;
   /** Secrets Manager cron expression. @default none (rate schedule) */
@@ -57,6 +59,7 @@ export class SecretSidecarStack extends Stack {
     this.layer = new SecretSidecarLayer(this, 'Layer', { assetPath: props.assets?.layer });
     this.apiKey = new RotatedApiKey(this, 'ApiKey', {
       provider: props.provider,
+      baseURL: props.providerBaseUrl,
       alarmTopic: this.alarmTopic.topic,
       rotateAfter: props.rotationCron === undefined ? props.rotateAfter : undefined,
       rotationCron: props.rotationCron,

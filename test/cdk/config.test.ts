@@ -35,6 +35,11 @@ describe('loadAppConfig', () => {
     ['window', { rotationWindowHours: 2 }, { rotationWindow: Duration.hours(2) }],
     ['retention', { logRetentionDays: '365' }, { logRetention: 365 }],
     ['alarm e-mail', { alarmEmail: 'ops@example.com' }, { alarmEmail: 'ops@example.com' }],
+    [
+      'provider base URL',
+      { providerBaseUrl: 'https://keys.example.com/check/' },
+      { providerBaseUrl: 'https://keys.example.com/check' },
+    ],
     ['stack name', { stackName: 'Sidecar-Prod' }, { stackName: 'Sidecar-Prod' }],
     [
       'models',
@@ -100,6 +105,11 @@ describe('loadAppConfig', () => {
       'a retention CloudWatch does not offer',
       { logRetentionDays: 100 },
       /logRetentionDays .* must be one of 1, 3, 5, 7/,
+    ],
+    [
+      'a base URL that is not http(s)',
+      { providerBaseUrl: 'ftp://x' },
+      /providerBaseUrl .* must be an http:\/\/ or https:\/\/ URL/,
     ],
     ['a bad e-mail', { alarmEmail: 'ops' }, /alarmEmail .* must be an e-mail address/],
     [

@@ -28,7 +28,11 @@ beforeAll(() => {
     logRetention: logs.RetentionDays.ONE_YEAR,
     alarmEmail: 'ops@example.com',
   });
-  random = synthStack(dist, { provider: Provider.Random, rotateAfter: Duration.days(7) });
+  random = synthStack(dist, {
+    provider: Provider.Random,
+    providerBaseUrl: 'https://keys.example.com/check',
+    rotateAfter: Duration.days(7),
+  });
 }, 120_000);
 
 afterAll(() => dist?.cleanup());
@@ -92,7 +96,10 @@ describe('anthropic', () => {
     ]);
   });
 
-  it('passes the pool to the rotation function', () => {
+  it('starts with an empty key pool and passes it to the rotation function', () => {
+    anthropic.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      SecretString: '{"keys":[]}',
+    });
     anthropic.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: {
@@ -105,7 +112,7 @@ describe('anthropic', () => {
     });
   });
 
-  it('alarms when the key pool is at or below the low watermark', () => {
+  it('alarms when the key pool falls below the low watermark', () => {
     anthropic.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRIC_NAMESPACE,
       MetricName: MetricName.KeyPoolRemaining,
@@ -114,7 +121,7 @@ describe('anthropic', () => {
       Period: 3600,
       EvaluationPeriods: 1,
       Threshold: 2,
-      ComparisonOperator: 'LessThanOrEqualToThreshold',
+      ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'notBreaching',
       AlarmActions: [ref(anthropic.stack.alarmTopic.topic)],
     });
@@ -142,6 +149,15 @@ describe('random', () => {
   it('rotates at the configured rate', () => {
     random.template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       RotationRules: { ScheduleExpression: 'rate(7 days)', Duration: '4h' },
+    });
+  });
+
+  it('stores the base URL that testSecret checks new keys against', () => {
+    random.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: {
+        SecretStringTemplate: '{"provider":"random","baseURL":"https://keys.example.com/check"}',
+        GenerateStringKey: 'apiKey',
+      },
     });
   });
 

@@ -253,7 +253,7 @@ describe('rotation', () => {
     }
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: {
-        SecretStringTemplate: '{"provider":"openai","keyId":"initial"}',
+        SecretStringTemplate: '{"provider":"openai"}',
         GenerateStringKey: 'apiKey',
       },
     });
