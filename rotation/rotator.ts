@@ -245,11 +245,24 @@ export class Rotator {
     await this.#sweep(this.#issuer(newCurrent.provider), meta, live);
   }
 
-  /** Revokes minted keys whose token labels no version and that no live version uses. */
+  /**
+   * Revokes keys this function minted for the secret that nothing uses: keys whose token labels
+   * no version, and extra keys of a token whose stored value names another key (left by an
+   * attempt whose PutSecretValue failed or lost a race). Keys of a token whose version has no
+   * value yet are kept: a createSecret for that token may still be storing one.
+   */
   async #sweep(issuer: KeyIssuer, meta: SecretMetadata, live: ReadonlySet<string>): Promise<void> {
     const managed = await issuer.listManaged(tagPrefix(meta.arn));
+    const stored = new Map<string, string | null>();
     for (const k of managed) {
-      if (meta.versions[k.token] !== undefined || live.has(k.keyId)) continue;
+      if (live.has(k.keyId)) continue;
+      const stages = meta.versions[k.token];
+      if (stages?.[0] !== undefined) {
+        if (!stored.has(k.token))
+          stored.set(k.token, await this.#storedKeyId(meta.arn, stages[0], k.token));
+        const keyId = stored.get(k.token);
+        if (keyId === null || keyId === k.keyId) continue;
+      }
       const result = await issuer.revoke(k.keyId);
       this.#o.logger.warn('swept orphaned key', {
         issuer: issuer.provider,
@@ -257,6 +270,17 @@ export class Rotator {
         result,
         secretArn: meta.arn,
       });
+    }
+  }
+
+  /** The keyId a version stores; null when it has no value yet or is unreadable (keep its keys). */
+  async #storedKeyId(arn: string, stage: string, versionId: string): Promise<string | null> {
+    try {
+      const v = await this.#read(arn, stage, versionId);
+      return v ? (v.keyId ?? '') : null;
+    } catch (err) {
+      if (hasCode(err, ErrorCode.BadRequest)) return null;
+      throw err;
     }
   }
 

@@ -5,9 +5,9 @@
  *  - list:   GET  /organization/projects/{project}/api_keys?limit=100&after=...
  *  - revoke: DELETE /organization/projects/{project}/api_keys/{key}
  *  - verify: GET {baseURL}/models with the new key (the cheapest authenticated call).
- * OpenAI returns a key's value only once. A key left by an attempt whose PutSecretValue
- * failed cannot be read back, so it is deleted before the replacement is minted: at most
- * one live key per rotation token.
+ * OpenAI returns a key's value only once, so a key left by an attempt whose PutSecretValue
+ * failed cannot be read back: a retry mints a replacement and the rotator's sweep revokes the
+ * leftover (it is tagged with the token but is not the key the stored value names).
  */
 
 import type { ProviderSecret } from '../secret-value.ts';
@@ -106,13 +106,6 @@ export const openaiIssuer: IssuerFactory = (deps) => {
 
     async issue(req: IssueRequest): Promise<IssuedKey> {
       const a = await loadAdmin();
-      for (const orphan of (await listKeys(a)).filter((k) => k.name === req.tag)) {
-        deps.logger.warn('deleting a key an earlier attempt minted but never stored', {
-          issuer: 'openai',
-          keyId: orphan.id,
-        });
-        await deleteKey(a, orphan.id);
-      }
       const body = await expectJson(
         NAME,
         'create service account API key',

@@ -3,9 +3,10 @@
  * inside steps, and abandoned rotations. AWSCURRENT keeps working throughout.
  */
 import { randomUUID } from 'node:crypto';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  DEFAULT_ROTATION_LAMBDA_ARN,
   type DriverStep,
   removePending,
   resumeRotation,
@@ -197,6 +198,28 @@ describe('keys from failed or abandoned attempts', () => {
     expect(next.ok).toBe(true);
     expect(h.anthropic.state.keys.get(orphan as string)?.status).toBe('inactive');
     await expectRotated(s, next.token);
+  });
+
+  it('OpenAI: two createSecret attempts racing for one token leave one working key', async () => {
+    const s = await h.createSecret('openai');
+    const handler = h.handler(s);
+    const token = randomUUID();
+    await h.client.send(
+      new RotateSecretCommand({
+        SecretId: s.arn,
+        ClientRequestToken: token,
+        RotationLambdaARN: DEFAULT_ROTATION_LAMBDA_ARN,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
+    );
+    const ev = { Step: 'createSecret', SecretId: s.arn, ClientRequestToken: token };
+
+    await Promise.all([handler(ev), handler(ev)]);
+    expect(h.openai.state.keysNamed(`${tagPrefix(s.arn)}${token}`).length).toBe(1);
+    const retry = await resumeRotation({ client: h.client, secretId: s.arn, handler, token });
+
+    expect(retry.ok).toBe(true);
+    await expectRotated(s, token);
   });
 
   it('finishSecret run again after the labels moved still revokes the superseded key', async () => {

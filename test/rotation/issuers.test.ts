@@ -130,7 +130,7 @@ describe('openai issuer', () => {
     expect(err).toMatchObject({
       code: 'UNAUTHORIZED',
       message:
-        'OpenAI list project API keys answered HTTP 401 (invalid_request_error/invalid_api_key)',
+        'OpenAI create service account API key answered HTTP 401 (invalid_request_error/invalid_api_key)',
     });
   });
 
