@@ -146,8 +146,7 @@ export function createRotationHandler(deps: RotationHandlerDeps): RotationHandle
         step: ev.step,
         outcome: 'failed',
         durationMs: clock.now() - started,
-        issuer: undefined,
-        keyId: undefined,
+        ...rotator.progress,
         errorCode: failure.code,
       });
       log.error('rotation step failed', {

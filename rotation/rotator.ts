@@ -89,9 +89,22 @@ export function checkRotationGuards(meta: SecretMetadata, token: string): 'proce
 export class Rotator {
   readonly #o: RotatorOptions;
   readonly #issuers = new Map<Provider, KeyIssuer>();
+  #stepIssuer: Provider | undefined;
+  #keyId: string | undefined;
 
   constructor(options: RotatorOptions) {
     this.#o = options;
+  }
+
+  /** The issuer and key the running step had reached; the audit line of a failed step uses it. */
+  get progress(): { issuer: Provider | undefined; keyId: string | undefined } {
+    return { issuer: this.#stepIssuer, keyId: this.#keyId };
+  }
+
+  #note(value: { provider: Provider; keyId?: string | undefined } | undefined): void {
+    if (!value) return;
+    this.#stepIssuer = value.provider;
+    this.#keyId = value.keyId;
   }
 
   /** Runs `ev.step` after the guards. */
@@ -115,6 +128,7 @@ export class Rotator {
 
   async #create(ev: RotationEvent, meta: SecretMetadata): Promise<StepResult> {
     const current = await this.#mustRead(meta.arn, Stage.Current, undefined);
+    this.#note({ provider: current.provider });
     const existing = await this.#read(meta.arn, Stage.Pending, ev.token);
     if (existing) return { outcome: 'skipped', issuer: existing.provider, keyId: existing.keyId };
 
@@ -125,6 +139,7 @@ export class Rotator {
 
     const tag = `${tagPrefix(meta.arn)}${ev.token}`;
     const issued = await issuer.issue({ secretArn: meta.arn, token: ev.token, tag, current });
+    this.#note({ provider: issuer.provider, keyId: issued.keyId });
     this.#o.redactor.register(issued.apiKey);
     const retires =
       previous?.keyId && previous.keyId !== current.keyId && previous.keyId !== issued.keyId
@@ -162,6 +177,7 @@ export class Rotator {
 
   async #set(ev: RotationEvent, meta: SecretMetadata): Promise<StepResult> {
     const pending = await this.#read(meta.arn, Stage.Pending, ev.token);
+    this.#note(pending);
     if (!pending) {
       throw new SidecarError(
         ErrorCode.NotFound,
@@ -175,6 +191,7 @@ export class Rotator {
 
   async #test(ev: RotationEvent, meta: SecretMetadata): Promise<StepResult> {
     const pending = await this.#read(meta.arn, Stage.Pending, ev.token);
+    this.#note(pending);
     if (pending) {
       await this.#verify(pending);
       return { outcome: 'succeeded', issuer: pending.provider, keyId: pending.keyId };
@@ -182,6 +199,7 @@ export class Rotator {
     // RotateImmediately=false: the service tests the configuration on a pending version that
     // createSecret never filled. Check the current key and the issuer's admin access instead.
     const current = await this.#mustRead(meta.arn, Stage.Current, undefined);
+    this.#note(current);
     const issuer = this.#issuer(current.provider);
     await this.#verify(current);
     await issuer.listManaged(tagPrefix(meta.arn));
@@ -195,6 +213,7 @@ export class Rotator {
 
   async #finish(ev: RotationEvent, meta: SecretMetadata): Promise<StepResult> {
     const pending = await this.#read(meta.arn, Stage.Pending, ev.token);
+    this.#note(pending);
     if (!pending) {
       throw new SidecarError(
         ErrorCode.NotFound,
@@ -218,6 +237,7 @@ export class Rotator {
   /** finishSecret for a token that is already AWSCURRENT: finish any revocation left undone. */
   async #finishAgain(meta: SecretMetadata): Promise<StepResult> {
     const current = await this.#mustRead(meta.arn, Stage.Current, undefined);
+    this.#note(current);
     await this.#retire(meta.arn, current);
     return { outcome: 'skipped', issuer: current.provider, keyId: current.keyId };
   }

@@ -239,6 +239,8 @@ describe('testSecret', () => {
       step: 'testSecret',
       outcome: 'failed',
       errorCode: 'UNAUTHORIZED',
+      issuer: 'openai',
+      keyId: pending.keyId,
     });
   });
 
