@@ -39,6 +39,10 @@ test: $(NODE_MODULES) lint typecheck build ## Lint, typecheck, build and run eve
 	  --outputFile.json=.tmp/vitest-report.json || status=$$?; \
 	node scripts/test-summary.mjs .tmp/vitest-report.json; exit $$status
 
+demo: $(NODE_MODULES) build ## The whole system locally: sidecar + inference + rotation mid-traffic, no AWS account
+	moto_bin="$$(scripts/ensure-moto.sh)"; \
+	MOTO_SERVER="$$moto_bin" NODE_NO_WARNINGS=1 npx tsx demo/run.ts
+
 clean: ## Remove build output
 	rm -rf dist cdk.out coverage
 
