@@ -77,15 +77,14 @@ export class SidecarServer {
   /** Starts listening on 127.0.0.1:`port` (0 = any free port). Resolves to the bound port. */
   async listen(port: number): Promise<number> {
     this.#server.listen(port, '127.0.0.1');
-    await Promise.race([
-      once(this.#server, 'listening'),
-      once(this.#server, 'error').then(([err]) => {
-        throw new SidecarError(ErrorCode.ConfigInvalid, `cannot listen on 127.0.0.1:${port}`, {
-          cause: err,
-          errorType: 'Extension.PortUnavailable',
-        });
-      }),
-    ]);
+    try {
+      await once(this.#server, 'listening');
+    } catch (err) {
+      throw new SidecarError(ErrorCode.ConfigInvalid, `cannot listen on 127.0.0.1:${port}`, {
+        cause: err,
+        errorType: 'Extension.PortUnavailable',
+      });
+    }
     const bound = (this.#server.address() as AddressInfo).port;
     this.#log.info('listening', { address: '127.0.0.1', port: bound });
     return bound;

@@ -365,6 +365,19 @@ describe('SidecarServer', () => {
     }
   });
 
+  it('fails to listen on a port in use with Extension.PortUnavailable', async () => {
+    const other = new SidecarServer({
+      store,
+      token: new TokenGuard(TOKEN),
+      logger: new Logger({ service: 'test', sink: () => undefined }),
+      maxConnections: 1,
+    });
+    await expect(other.listen(port)).rejects.toMatchObject({
+      errorType: 'Extension.PortUnavailable',
+      message: expect.stringContaining(String(port)),
+    });
+  });
+
   it('listens on 127.0.0.1 only', async () => {
     const { networkInterfaces } = await import('node:os');
     const external = Object.values(networkInterfaces())
