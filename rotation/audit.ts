@@ -4,7 +4,7 @@
  */
 import { Logger, type LogLevel, type LogSink } from '../shared/logger.ts';
 import { MetricName, type Metrics, MetricUnit } from '../shared/metrics.ts';
-import { isSensitiveKey, REDACTED, Redactor, serializeError } from '../shared/redact.ts';
+import { Redactor } from '../shared/redact.ts';
 import type { RotationStep } from './event.ts';
 
 /** What a step ended as. `skipped`: the work had already been done (an idempotent re-run). */
@@ -26,36 +26,14 @@ export interface AuditEvent {
 /** Message of every audit line. */
 export const AUDIT_MESSAGE = 'rotation step';
 
-/** A ClientRequestToken: 32 to 64 printable ASCII characters. */
-const CLIENT_REQUEST_TOKEN = /^[ -~]{32,64}$/;
-
-/**
- * The shared redactor, except that the audit field `token` (a ClientRequestToken, which
- * is a version id and not a credential) is written as is. Every other rule still applies.
- */
-export class RotationRedactor extends Redactor {
-  override readonly replacer = (key: string, value: unknown): unknown => {
-    if (key === 'token' && typeof value === 'string' && CLIENT_REQUEST_TOKEN.test(value)) {
-      return this.redactString(value);
-    }
-    // The shared replacer's rules, unchanged.
-    if (key && isSensitiveKey(key) && value !== null && value !== undefined && value !== '') {
-      return REDACTED;
-    }
-    if (typeof value === 'string') return this.redactString(value);
-    if (value instanceof Error) return serializeError(value);
-    if (typeof value === 'bigint') return value.toString();
-    return value;
-  };
-}
-
 /** Creates the rotation function's logger and the redactor behind it. */
 export function createRotationLogger(options: {
   level: LogLevel;
   sink?: LogSink;
   now?: () => number;
 }): { logger: Logger; redactor: Redactor } {
-  const redactor = new RotationRedactor();
+  // `token` is the ClientRequestToken (a version id), an audit field, not a credential.
+  const redactor = new Redactor({ safeKeys: ['token'] });
   const logger = new Logger({
     service: 'secret-sidecar',
     component: 'rotation',

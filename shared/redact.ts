@@ -56,6 +56,16 @@ const MIN_REGISTERED_LENGTH = 6;
 export class Redactor {
   #values = new Set<string>();
   #pattern: RegExp | undefined;
+  readonly #safeKeys: ReadonlySet<string>;
+
+  /**
+   * @param options.safeKeys extra key names that hold identifiers, not credentials (e.g. the
+   *   rotation audit's `token`, a ClientRequestToken). Their values are still scanned for
+   *   registered secrets and credential shapes.
+   */
+  constructor(options: { readonly safeKeys?: readonly string[] } = {}) {
+    this.#safeKeys = new Set((options.safeKeys ?? []).map((k) => k.toLowerCase()));
+  }
 
   /** Registers a secret value (and, for JSON strings, each string field of it) for masking. */
   register(value: string | undefined | null): void {
@@ -91,7 +101,7 @@ export class Redactor {
 
   /** A `JSON.stringify` replacer that applies {@link Redactor.redact} rules key by key. */
   readonly replacer = (key: string, value: unknown): unknown => {
-    if (key && isSensitiveKey(key) && value !== null && value !== undefined && value !== '') {
+    if (key && this.#sensitive(key) && value !== null && value !== undefined && value !== '') {
       return REDACTED;
     }
     if (typeof value === 'string') return this.redactString(value);
@@ -101,7 +111,7 @@ export class Redactor {
   };
 
   #walk(value: unknown, key: string | undefined, seen: WeakSet<object>): unknown {
-    if (key !== undefined && isSensitiveKey(key) && value !== null && value !== undefined) {
+    if (key !== undefined && this.#sensitive(key) && value !== null && value !== undefined) {
       return REDACTED;
     }
     if (typeof value === 'string') return this.redactString(value);
@@ -113,6 +123,10 @@ export class Redactor {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = this.#walk(v, k, seen);
     return out;
+  }
+
+  #sensitive(key: string): boolean {
+    return !this.#safeKeys.has(key.toLowerCase()) && isSensitiveKey(key);
   }
 
   #add(value: string): void {

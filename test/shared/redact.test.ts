@@ -79,3 +79,20 @@ describe('isSensitiveKey', () => {
     expect(isSensitiveKey(key)).toBe(expected);
   });
 });
+
+describe('Redactor safe keys', () => {
+  it('writes a declared identifier key as is', () => {
+    const r = new Redactor({ safeKeys: ['token'] });
+    expect(JSON.stringify({ token: 'a1b2c3d4-0000-4000-8000-000000000000' }, r.replacer)).toBe(
+      '{"token":"a1b2c3d4-0000-4000-8000-000000000000"}',
+    );
+  });
+
+  it('still masks a registered secret under a declared identifier key', () => {
+    const r = new Redactor({ safeKeys: ['token'] });
+    r.register('CANARY-safe-key');
+    expect(JSON.stringify({ token: 'CANARY-safe-key' }, r.replacer)).toBe(
+      `{"token":"${REDACTED}"}`,
+    );
+  });
+});
