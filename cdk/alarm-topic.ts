@@ -19,8 +19,8 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /**
  * An SNS topic encrypted with its own customer-managed key (rotation on),
- * publishable over TLS only, that CloudWatch alarms and EventBridge rules of
- * this account may publish to.
+ * publishable over TLS only, that CloudWatch alarms of this account may
+ * publish to. EventBridge rules publish with a role (`authorizeUsingRole`).
  */
 export class AlarmTopic extends Construct {
   /** The topic. */
@@ -41,15 +41,13 @@ export class AlarmTopic extends Construct {
       enableKeyRotation: true,
       removalPolicy: props.keyRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
-    // CloudWatch alarms and EventBridge publish to an encrypted topic only if
-    // the key lets them create data keys; limited to this account's sources.
+    // CloudWatch alarms publish to an encrypted topic only if the key lets them
+    // create data keys; limited to this account's alarms. (EventBridge rules
+    // publish with a role that gets its own grant.)
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AllowAlarmAndEventPublishers',
-        principals: [
-          new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-          new iam.ServicePrincipal('events.amazonaws.com'),
-        ],
+        sid: 'AllowCloudWatchAlarms',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },

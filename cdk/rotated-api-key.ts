@@ -7,7 +7,6 @@ import { Aws, Duration, RemovalPolicy, SecretValue, Stack, Validations } from 'a
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -288,8 +287,8 @@ export class RotatedApiKey extends Construct {
           additionalEventData: { SecretId: [this.secret.secretArn] },
         },
       },
-      targets: [new targets.SnsTopic(props.alarmTopic)],
     });
+    this.failureRule.addTarget(this.#eventPublisher(props.alarmTopic));
   }
 
   /** Exactly what the rotation function needs, nothing more. */
@@ -355,6 +354,37 @@ export class RotatedApiKey extends Construct {
           'issuer needs it to mint key material.',
       });
     }
+  }
+
+  /**
+   * The rule publishes with its own role: `targets.SnsTopic` would instead
+   * either grant `events.amazonaws.com` on the topic policy (any account's
+   * rules could publish) or grant `kms:GenerateDataKey*` (wildcard action).
+   */
+  #eventPublisher(topic: sns.ITopic): events.IRuleTarget {
+    const role = new iam.Role(this, 'FailureRuleRole', {
+      assumedBy: new iam.PrincipalWithConditions(new iam.ServicePrincipal('events.amazonaws.com'), {
+        StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+      }),
+      description: `Lets the rotation-failure rule of ${this.node.path} publish to the alarm topic`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishAlarm',
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+      }),
+    );
+    if (topic.masterKey) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptForTopic',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [topic.masterKey.keyArn],
+        }),
+      );
+    }
+    return { bind: () => ({ arn: topic.topicArn, role }) };
   }
 
   /** Deny reading the admin credential and key pool to every principal but the rotation role. */

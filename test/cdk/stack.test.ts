@@ -38,24 +38,46 @@ function alarmProps(id: string): Record<string, unknown> {
 }
 
 describe('IAM', () => {
-  it('creates exactly the rotation and inference roles, with no managed policies', () => {
+  it('creates exactly three roles, none with managed policies, each assumable by one service', () => {
     const roles = template.findResources('AWS::IAM::Role');
-    expect(Object.keys(roles).sort()).toEqual(
-      [
-        logicalId(stack.apiKey.rotationFunction.role ?? stack),
-        logicalId(stack.inference.function.role ?? stack),
-      ].sort(),
-    );
+    const rotation = logicalId(stack.apiKey.rotationFunction.role ?? stack);
+    const inference = logicalId(stack.inference.function.role ?? stack);
+    const publisher = logicalId(stack.apiKey.node.findChild('FailureRuleRole'));
+    expect(Object.keys(roles).sort()).toEqual([rotation, inference, publisher].sort());
     for (const role of Object.values(roles)) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-        {
-          Action: 'sts:AssumeRole',
-          Effect: 'Allow',
-          Principal: { Service: 'lambda.amazonaws.com' },
-        },
-      ]);
     }
+    const lambdaTrust = [
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ];
+    expect(roles[rotation]?.Properties.AssumeRolePolicyDocument.Statement).toEqual(lambdaTrust);
+    expect(roles[inference]?.Properties.AssumeRolePolicyDocument.Statement).toEqual(lambdaTrust);
+    expect(roles[publisher]?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+  });
+
+  it('lets the rotation-failure rule only publish to the alarm topic', () => {
+    const publisher = logicalId(stack.apiKey.node.findChild('FailureRuleRole'));
+    expect(roleStatements(template, publisher)).toEqual([
+      {
+        Sid: 'PublishAlarm',
+        Effect: 'Allow',
+        Action: 'sns:Publish',
+        Resource: ref(stack.alarmTopic.topic),
+      },
+      {
+        Sid: 'EncryptForTopic',
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: getAtt(stack.alarmTopic.key, 'Arn'),
+      },
+    ]);
   });
 
   it('lets the rotation role rotate only its own secret, read the admin credential and use the key via Secrets Manager', () => {
@@ -301,7 +323,13 @@ describe('rotation', () => {
         },
       },
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: ref(stack.alarmTopic.topic) })],
+      Targets: [
+        {
+          Id: Match.anyValue(),
+          Arn: ref(stack.alarmTopic.topic),
+          RoleArn: getAtt(stack.apiKey.node.findChild('FailureRuleRole'), 'Arn'),
+        },
+      ],
     });
   });
 });
@@ -420,6 +448,24 @@ describe('observability', () => {
     ]) {
       expect(body).toContain(name);
     }
+  });
+
+  it("grants no service on the alarm topic except this account's CloudWatch alarms", () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Principal: '*' }),
+          {
+            Sid: 'AllowCloudWatchAlarms',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: ref(stack.alarmTopic.topic),
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    });
   });
 
   it('encrypts the alarm topic with a rotating key and refuses publishes without TLS', () => {
