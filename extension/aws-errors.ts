@@ -13,7 +13,6 @@ const NOT_FOUND = new Set([
   'ResourceNotFoundException',
   'ParameterNotFound',
   'ParameterVersionNotFound',
-  'ParameterVersionLabelLimitExceeded',
 ]);
 
 const ACCESS_DENIED = new Set([
