@@ -5,9 +5,9 @@
  */
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { registerRotationFunction } from '../../fakes/moto-lambda.ts';
 import { rotate } from '../../fakes/rotation-driver.ts';
 import { isLive, type RotationHarness, startHarness } from './harness.ts';
-import { registerRotationFunction } from './moto-lambda.ts';
 
 let h: RotationHarness;
 let lambdaArn: string;
