@@ -4,6 +4,8 @@
  * the prefetch's own GetSecretValue time (the extension's UpstreamLatency metric), and the
  * whole init with and without the layer. Variants run round-robin so drift hits all alike.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { freePort } from '../fakes/moto-server.ts';
 import { type InitReport, LambdaSandbox } from '../sandbox/index.ts';
@@ -14,7 +16,7 @@ import { type Spread, spread } from './stats.ts';
 import type { Workspace } from './workspace.ts';
 
 /** Fresh environments per variant. */
-export const COLD_START_ROUNDS = 8;
+export const COLD_START_ROUNDS = 12;
 
 /** Everything the cold-start phase measured (milliseconds). */
 export interface ColdStartPhase {
@@ -28,6 +30,8 @@ export interface ColdStartPhase {
   readonly initWithLayer: Spread;
   /** Whole init without the layer. */
   readonly initWithoutLayer: Spread;
+  /** `node -e 0` spawn → exit: what starting Node itself costs on this machine, for scale. */
+  readonly nodeStart: Spread;
 }
 
 type Variant = 'withSecret' | 'noSecret' | 'noLayer';
@@ -64,6 +68,15 @@ async function coldStart(
   return { init, fetchMs: emfValues(lines, MetricName.UpstreamLatency) };
 }
 
+/** Spawn → exit of an empty `node -e 0`, in ms. */
+async function nodeStartMs(): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`node -e 0 exited with ${code}`);
+  return performance.now() - t0;
+}
+
 function registeredMs(s: Sample): number {
   const ext = s.init.extensions[0];
   if (!ext) throw new Error('the extension did not register');
@@ -77,7 +90,9 @@ export async function runColdStarts(
   progress: (line: string) => void,
 ): Promise<ColdStartPhase> {
   const samples: Record<Variant, Sample[]> = { withSecret: [], noSecret: [], noLayer: [] };
+  const nodeStart: number[] = [];
   for (let round = 0; round < COLD_START_ROUNDS; round++) {
+    nodeStart.push(await nodeStartMs());
     for (const variant of ['withSecret', 'noSecret', 'noLayer'] as const) {
       samples[variant].push(await coldStart(ws, endpoint, variant, round));
     }
@@ -91,5 +106,6 @@ export async function runColdStarts(
     fetch: spread(fetch),
     initWithLayer: spread(samples.withSecret.map((s) => s.init.durationMs)),
     initWithoutLayer: spread(samples.noLayer.map((s) => s.init.durationMs)),
+    nodeStart: spread(nodeStart),
   };
 }

@@ -43,6 +43,8 @@ export interface FunctionEnvOptions {
   /** Configure the bench secret in the extension (false = no secrets, pure overhead). */
   readonly withSecret?: boolean;
   readonly ttlSeconds?: number;
+  /** Port of the bare baseline HTTP server, for the floor measurement. */
+  readonly baselinePort?: number;
 }
 
 /** The function environment (the sandbox passes it to the runtime and the extension). */
@@ -56,6 +58,7 @@ export function functionEnv(o: FunctionEnvOptions): Record<string, string> {
       ? {}
       : { SECRET_SIDECAR_SECRETS: `${BENCH_ALIAS}=${BENCH_SECRET_ID}` }),
     ...(o.ttlSeconds === undefined ? {} : { SECRET_SIDECAR_TTL_SECONDS: String(o.ttlSeconds) }),
+    ...(o.baselinePort === undefined ? {} : { [BenchEnv.BaselinePort]: String(o.baselinePort) }),
     [BenchEnv.SecretId]: BENCH_SECRET_ID,
     [BenchEnv.Alias]: BENCH_ALIAS,
   };

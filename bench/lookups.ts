@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { freePort } from '../fakes/moto-server.ts';
 import { LambdaSandbox } from '../sandbox/index.ts';
+import { startBaselineServer } from './baseline-server.ts';
 import { functionEnv } from './fixture.ts';
 import { type LookupResult, METHOD_PLANS, type MethodPlan } from './methods.ts';
 import { type ProcessMemory, processMemory } from './rss.ts';
@@ -26,24 +27,30 @@ export interface LookupPhase {
   readonly extensionMemory: ProcessMemory;
 }
 
-/** Runs every method of {@link METHOD_PLANS} in one sandbox against moto at `endpoint`. */
+/**
+ * Runs every method of {@link METHOD_PLANS} in one sandbox against moto at `endpoint`. The
+ * baseline HTTP server runs in this process (idle while the invoke runs).
+ */
 export async function runLookups(
   ws: Workspace,
   endpoint: string,
   progress: (line: string) => void,
 ): Promise<LookupPhase> {
-  const sandbox = new LambdaSandbox({
-    extensionsDir: ws.extensionsDir,
-    taskRoot: ws.taskRoot,
-    handler: 'index.handler',
-    env: functionEnv({
-      endpoint,
-      httpPort: await freePort(),
-      secretDir: join(ws.dir, 'secrets-lookups'),
-    }),
-    timeoutMs: 60_000,
-  });
+  const baseline = await startBaselineServer();
+  let sandbox: LambdaSandbox | undefined;
   try {
+    sandbox = new LambdaSandbox({
+      extensionsDir: ws.extensionsDir,
+      taskRoot: ws.taskRoot,
+      handler: 'index.handler',
+      env: functionEnv({
+        endpoint,
+        httpPort: await freePort(),
+        secretDir: join(ws.dir, 'secrets-lookups'),
+        baselinePort: baseline.port,
+      }),
+      timeoutMs: 60_000,
+    });
     await sandbox.init();
     const methods: MethodResult[] = [];
     for (const plan of METHOD_PLANS) {
@@ -66,6 +73,7 @@ export async function runLookups(
     const extensionMemory = await processMemory(extensionPid(sandbox));
     return { methods, extensionMemory };
   } finally {
-    await sandbox.shutdown();
+    await sandbox?.shutdown();
+    await baseline.close();
   }
 }

@@ -9,6 +9,7 @@ export const LookupMethod = {
   FileAsync: 'file-async',
   HttpKeepAlive: 'http-keepalive',
   HttpNewConnection: 'http-new-connection',
+  HttpBaseline: 'http-baseline',
   ClientWarm: 'client-warm',
   Powertools: 'powertools',
   Direct: 'direct',
@@ -55,6 +56,12 @@ export const METHOD_PLANS: readonly MethodPlan[] = [
     warmup: 150,
   },
   {
+    method: LookupMethod.HttpBaseline,
+    label: 'bare node:http server (floor)',
+    iterations: 3000,
+    warmup: 300,
+  },
+  {
     method: LookupMethod.ClientWarm,
     label: 'client library, warm path',
     iterations: 20000,
@@ -94,6 +101,8 @@ export interface LookupResult {
 export const BenchEnv = {
   SecretId: 'BENCH_SECRET_ID',
   Alias: 'BENCH_SECRET_ALIAS',
+  /** Port of the bare `node:http` server the floor measurement calls. */
+  BaselinePort: 'BENCH_BASELINE_PORT',
 } as const;
 
 /** User agent the handler's direct SDK client adds, so the counting proxy can tell its calls apart. */

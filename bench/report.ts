@@ -109,10 +109,14 @@ function coldStartSection(c: ColdStartPhase): string {
         spreadRow('prefetch GetSecretValue (moto on loopback)', c.fetch),
         spreadRow('whole init with the layer (extension + runtime ready)', c.initWithLayer),
         spreadRow('whole init without the layer', c.initWithoutLayer),
+        spreadRow('for scale: `node -e 0`, spawn → exit', c.nodeStart),
       ],
     ),
     '',
-    `Net of the fetch, the extension reaches "registered" in ${fmtMs(coldStartNetOfFetchMs(c))} (median).`,
+    `Net of the fetch, the extension reaches "registered" in ${fmtMs(coldStartNetOfFetchMs(c))} (median). With no`,
+    `secrets, ${fmtMs(c.noSecret.median - c.nodeStart.median)} of its ${fmtMs(c.noSecret.median)} go beyond starting Node itself: loading and`,
+    'evaluating the bundled extension (AWS SDK included), preparing the directory, listening and',
+    'registering.',
     `The layer adds ${fmtMs(added)} to the median init: in Lambda (and in the sandbox) the runtime`,
     'starts only after every extension registered, so spawn → registered is paid in full.',
   ].join('\n');
@@ -174,44 +178,41 @@ function upstreamSection(u: UpstreamPhase): string {
   const dflt = PROJECTION_RATES.map((r) =>
     callsPerHour(projection(r, POWERTOOLS_DEFAULT_MAX_AGE_SECONDS, ahead)),
   );
-  const rateHeads = PROJECTION_RATES.map((r) => `per hour at ${r} req/s`);
+  const rateHeads = PROJECTION_RATES.map(
+    (r) => `model per hour, TTL = maxAge = ${PROJECTION_TTL_SECONDS} s, ${r} req/s`,
+  );
   const byAction = Object.entries(u.byAction)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}: ${v}`)
     .join(', ');
+  const window = `${u.windowSeconds.toFixed(1)} s`;
   return [
     '## Upstream calls per hour per environment',
     '',
-    'Model (per secret, steady traffic): the sidecar refreshes on an INVOKE once the entry is',
-    'within the refresh-ahead window, so at most 3600 / (TTL × (1 − refresh-ahead)) calls per hour',
-    `(TTL ${PROJECTION_TTL_SECONDS} s, ${ahead} % ahead: one call every ${PROJECTION_TTL_SECONDS * (1 - ahead / 100)} s); Powertools`,
-    'refetches on the first request',
-    'after `maxAge`, at most 3600 / maxAge; a direct GetSecretValue is one call per request. Each',
-    'environment adds one call at start-up. The model is an upper bound: refreshes wait for the',
-    'next request.',
+    'Model (per secret, steady traffic): the sidecar refreshes on an INVOKE once the entry is within',
+    'the refresh-ahead window, so at most 3600 / (TTL × (1 − refresh-ahead)) calls per hour',
+    `(TTL ${PROJECTION_TTL_SECONDS} s, ${ahead} % ahead: one call every ${PROJECTION_TTL_SECONDS * (1 - ahead / 100)} s). Powertools refetches on the`,
+    'first request after `maxAge`: at most 3600 / maxAge. A direct GetSecretValue is one call per',
+    'request. Neither cache calls more often than requests arrive, and each environment adds one',
+    'call at start-up. The model is an upper bound: a refresh waits for the next request.',
     '',
-    `Measured: one environment, TTL ${p.ttlSeconds} s (Powertools maxAge ${p.powertoolsMaxAgeSeconds} s), ${u.invokes} invokes in`,
-    `${u.windowSeconds.toFixed(1)} s (${p.requestsPerSecond.toFixed(1)} req/s), each reading the secret once per approach;`,
-    `a counting proxy in front of moto attributed every call (${byAction}).`,
-    'Sidecar calls after the prefetch are `DescribeSecret` revalidations when the version did not',
-    'change (`SECRET_SIDECAR_REVALIDATE`), which Secrets Manager bills like GetSecretValue.',
+    `Measured: one environment, TTL = Powertools maxAge = ${p.ttlSeconds} s, ${u.invokes} invokes in ${window}`,
+    `(${p.requestsPerSecond.toFixed(1)} req/s), each reading the secret once per approach. A counting proxy in`,
+    `front of moto attributed every call (${byAction}).`,
+    'After the prefetch the sidecar revalidates with `DescribeSecret` while the version is',
+    'unchanged (`SECRET_SIDECAR_REVALIDATE`); Secrets Manager bills every API call alike.',
     '',
     mdTable(
-      [
-        'approach',
-        `measured in ${u.windowSeconds.toFixed(1)} s`,
-        'model, same window',
-        ...rateHeads,
-      ],
+      ['approach', `measured, TTL ${p.ttlSeconds} s, ${window}`, 'model, same run', ...rateHeads],
       [
         [
-          `sidecar, TTL ${PROJECTION_TTL_SECONDS} s`,
+          'sidecar extension',
           fmtCount(u.measured.sidecar),
           fmtCount(u.predicted.sidecar),
           ...same.map((c) => fmtCount(c.sidecar)),
         ],
         [
-          `Powertools getSecret, maxAge ${PROJECTION_TTL_SECONDS} s (same freshness)`,
+          'Powertools getSecret, maxAge = TTL',
           fmtCount(u.measured.powertools),
           fmtCount(u.predicted.powertools),
           ...same.map((c) => fmtCount(c.powertools)),
@@ -231,14 +232,13 @@ function upstreamSection(u: UpstreamPhase): string {
       ],
     ),
     '',
-    `(The measured columns ran at TTL = maxAge = ${p.ttlSeconds} s; the hourly columns apply the model at`,
-    `TTL ${PROJECTION_TTL_SECONDS} s.) Multiply by the number of warm environments and secrets for a fleet.`,
+    'Multiply by the number of warm environments and secrets for a fleet.',
   ].join('\n');
 }
 
 function machineSection(m: MachineInfo, date: string, runtimeSeconds: number): string {
   return mdTable(
-    ['', ''],
+    ['machine', ''],
     [
       ['date', date],
       ['CPU', m.cpu],
@@ -294,6 +294,10 @@ export function renderReport(r: BenchResults): string {
     '  `readFileSync` and `fs/promises.readFile` (the latter pays a libuv thread-pool hop).',
     '- **sidecar HTTP**: `GET /secretsmanager/get` with the token header, through `node:http`',
     '  with a keep-alive agent, and with a new TCP connection per call (`agent: false`).',
+    '- **bare node:http server (floor)**: the same request, keep-alive, to a `node:http` server',
+    '  (in the bench process) that only writes a fixed body of the same secret: what any loopback',
+    "  HTTP call costs on this machine. The sidecar's HTTP figures minus this floor are the",
+    "  extension's own cost.",
     '- **client library, warm path**: `SidecarClient.getSecret` (inference/client.ts): in-process',
     '  memo, re-reading the file at most once a second.',
     '- **Powertools getSecret**: `@aws-lambda-powertools/parameters` 2.33.0, its in-process cache',

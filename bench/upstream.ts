@@ -46,19 +46,20 @@ export async function runUpstream(
   progress: (line: string) => void,
 ): Promise<UpstreamPhase> {
   const proxy = await startCountingProxy(motoEndpoint);
-  const sandbox = new LambdaSandbox({
-    extensionsDir: ws.extensionsDir,
-    taskRoot: ws.taskRoot,
-    handler: 'index.handler',
-    env: functionEnv({
-      endpoint: proxy.endpoint,
-      httpPort: await freePort(),
-      secretDir: join(ws.dir, 'secrets-traffic'),
-      ttlSeconds: TRAFFIC_TTL_SECONDS,
-    }),
-    timeoutMs: 10_000,
-  });
+  let sandbox: LambdaSandbox | undefined;
   try {
+    sandbox = new LambdaSandbox({
+      extensionsDir: ws.extensionsDir,
+      taskRoot: ws.taskRoot,
+      handler: 'index.handler',
+      env: functionEnv({
+        endpoint: proxy.endpoint,
+        httpPort: await freePort(),
+        secretDir: join(ws.dir, 'secrets-traffic'),
+        ttlSeconds: TRAFFIC_TTL_SECONDS,
+      }),
+      timeoutMs: 10_000,
+    });
     await sandbox.init();
     const started = Date.now();
     let invokes = 0;
@@ -100,7 +101,7 @@ export async function runUpstream(
       byAction,
     };
   } finally {
-    await sandbox.shutdown();
+    await sandbox?.shutdown();
     await proxy.close();
   }
 }

@@ -29,10 +29,12 @@ const alias = required(BenchEnv.Alias);
 const dir = required('SECRET_SIDECAR_DIR');
 const port = Number(required('SECRET_SIDECAR_HTTP_PORT'));
 const token = required('AWS_SESSION_TOKEN');
+const baselinePort = Number(process.env[BenchEnv.BaselinePort] ?? 0);
 
 const filePath = join(dir, secretFileName(alias));
 const path = `${Routes.SecretsManagerGet}?secretId=${encodeURIComponent(alias)}`;
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+const baselineAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 const client = new SidecarClient({ dir, port, token, redactor: false });
 const direct = new SecretsManagerClient({ customUserAgent: DIRECT_USER_AGENT });
 
@@ -49,11 +51,12 @@ function parseFresh(text: string): string {
   return envelope.value;
 }
 
-/** GET on the sidecar's HTTP API; resolves with the SecretString. */
-function httpLookup(agent: Agent | false): Promise<string> {
+/** GET on the sidecar's HTTP API (or the bare baseline server); resolves with the SecretString. */
+function httpLookup(agent: Agent | false, to = port): Promise<string> {
+  if (!(to > 0)) return Promise.reject(new Error(`${BenchEnv.BaselinePort} must be set`));
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, agent, headers: { [TOKEN_HEADER]: token } },
+      { host: '127.0.0.1', port: to, path, agent, headers: { [TOKEN_HEADER]: token } },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -92,6 +95,7 @@ const lookups: Record<LookupMethod, () => unknown> = {
   [LookupMethod.FileAsync]: async () => parseFresh(await readFile(filePath, 'utf8')),
   [LookupMethod.HttpKeepAlive]: () => httpLookup(keepAlive),
   [LookupMethod.HttpNewConnection]: () => httpLookup(false),
+  [LookupMethod.HttpBaseline]: () => httpLookup(baselineAgent, baselinePort),
   [LookupMethod.ClientWarm]: () => client.getSecret(alias),
   [LookupMethod.Powertools]: () => powertoolsLookup(),
   [LookupMethod.Direct]: () => directLookup(),

@@ -103,7 +103,8 @@ describe('renderReport', () => {
 
   it('shows measured upstream calls next to the model and the hourly projection', () => {
     const md = renderReport(results());
-    expect(row(md, 'sidecar, TTL 300 s')).toEqual(['sidecar, TTL 300 s', '7', '7.3', '15', '15']);
+    expect(row(md, 'sidecar extension')).toEqual(['sidecar extension', '7', '7.3', '15', '15']);
+    expect(row(md, 'Powertools getSecret, maxAge = TTL').slice(1)).toEqual(['5', '6', '12', '12']);
     expect(row(md, 'Powertools getSecret, default maxAge 5 s').slice(3)).toEqual(['720', '720']);
     expect(row(md, 'direct GetSecretValue per request').slice(1)).toEqual([
       '100',
@@ -124,6 +125,6 @@ describe('chartBars', () => {
   it('takes label, p50 and p99 of every method in order', () => {
     const bars = chartBars(methods());
     expect(bars[0]).toEqual({ label: 'sidecar file (readFileSync)', p50Us: 10, p99Us: 20 });
-    expect(bars.map((b) => b.label)).toHaveLength(7);
+    expect(bars.map((b) => b.label)).toHaveLength(8);
   });
 });

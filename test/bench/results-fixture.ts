@@ -11,6 +11,7 @@ const LATENCY: Readonly<Record<string, readonly [number, number]>> = {
   'file-async': [90, 600],
   'http-keepalive': [100, 400],
   'http-new-connection': [200, 450],
+  'http-baseline': [80, 300],
   'client-warm': [0.2, 0.4],
   powertools: [0.8, 1.6],
   direct: [5000, 20_000],
@@ -42,6 +43,7 @@ export function coldStart(registered = 80, fetch = 20): ColdStartPhase {
     fetch: spreadOf(fetch),
     initWithLayer: spreadOf(registered + 60),
     initWithoutLayer: spreadOf(60),
+    nodeStart: spreadOf(40),
   };
 }
 
