@@ -5,7 +5,7 @@
  * network namespace with no interfaces up, so any network use fails.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,9 @@ describe('make synth', () => {
     expect(staged).toHaveLength(3);
     const launchers = staged.filter((dir) => existsSync(join(dir, 'extensions', 'secret-sidecar')));
     expect(launchers).toHaveLength(1);
+    // Lambda starts only executable files in /opt/extensions; the asset zip keeps this mode.
+    const mode = statSync(join(launchers[0] ?? '', 'extensions', 'secret-sidecar')).mode;
+    expect(mode & 0o111).toBe(0o111);
     const handlers = staged.filter((dir) =>
       /export\s*\{[^}]*\bhandler\b/.test(
         existsSync(join(dir, 'index.mjs')) ? readFileSync(join(dir, 'index.mjs'), 'utf8') : '',
