@@ -16,11 +16,11 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { FaultProxy } from '../fakes/fault-proxy.ts';
 import { registerRotationFunction } from '../fakes/moto-lambda.ts';
 import { startMoto } from '../fakes/moto-server.ts';
 import { type RotateResult, rotate } from '../fakes/rotation-driver.ts';
 import { LambdaSandbox } from '../sandbox/index.ts';
-import { FaultProxy } from '../test/helpers/fault-proxy.ts';
 import { startFakeOpenAI } from './fake-openai.ts';
 import { type DemoFacts, passed, renderReport } from './report.ts';
 import { type RequestOutcome, sendRequest, sendWhile } from './traffic.ts';

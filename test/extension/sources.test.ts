@@ -11,8 +11,8 @@ import {
 } from 'vitest';
 import { SsmParameterSource } from '../../extension/parameter-source.ts';
 import { SecretsManagerSource } from '../../extension/secret-source.ts';
+import { FaultProxy } from '../../fakes/fault-proxy.ts';
 import { ErrorCode } from '../../shared/errors.ts';
-import { FaultProxy } from '../helpers/fault-proxy.ts';
 import { AWS_TEST_ENV, MotoSeed, uniqueName } from './helpers/aws.ts';
 
 const moto = inject('motoEndpoint');

@@ -1,5 +1,6 @@
 /**
- * An HTTP proxy that sits between an AWS SDK client and moto and injects faults.
+ * An HTTP proxy that sits between an AWS SDK client and moto, counts every call and
+ * injects faults. Used by the extension tests and by `make demo` (to count calls).
  *
  * Point the client (or the extension, via `AWS_ENDPOINT_URL`) at
  * {@link FaultProxy.endpoint}. Every call is recorded with its `X-Amz-Target`
