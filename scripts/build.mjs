@@ -22,6 +22,8 @@ const entries = [
   { in: 'rotation/index.ts', out: 'rotation/index.mjs' },
   { in: 'inference/index.ts', out: 'inference/index.mjs' },
   { in: 'inference/stream.ts', out: 'inference-stream/index.mjs' },
+  // The client library for any Node Lambda author (`secret-sidecar/client`).
+  { in: 'inference/client-index.ts', out: 'client/index.mjs' },
   // Dev tool: the runtime loop the local Lambda sandbox runs handlers in.
   { in: 'sandbox/runtime.ts', out: 'sandbox/runtime.mjs' },
 ];
