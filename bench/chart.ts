@@ -5,6 +5,8 @@ export interface Bar {
   readonly label: string;
   readonly p50Us: number;
   readonly p99Us: number;
+  /** The row's p99 goal, drawn as a red marker. */
+  readonly goalUs?: number;
 }
 
 const esc = (s: string): string =>
@@ -23,7 +25,7 @@ export function renderLatencyChart(title: string, bars: readonly Bar[]): string 
   const top = 48;
   const width = labelW + plotW + 90;
   const height = top + bars.length * rowH + 44;
-  const maxUs = Math.max(10, ...bars.map((b) => b.p99Us));
+  const maxUs = Math.max(10, ...bars.map((b) => Math.max(b.p99Us, b.goalUs ?? 0)));
   const minLog = -1; // 0.1 µs
   const maxLog = Math.ceil(Math.log10(maxUs));
   const x = (us: number): number =>
@@ -42,17 +44,32 @@ export function renderLatencyChart(title: string, bars: readonly Bar[]): string 
   }
   bars.forEach((b, i) => {
     const y = top + i * rowH;
+    const text = `${fmtUs(b.p50Us)} / ${fmtUs(b.p99Us)}`;
+    const gx = b.goalUs === undefined ? undefined : x(b.goalUs);
+    // The figures follow the p99 bar, moved past the goal marker if it would cross them.
+    let tx = x(b.p99Us) + 6;
+    if (gx !== undefined && gx >= tx - 4 && gx <= tx + text.length * 7) tx = gx + 6;
     parts.push(
       `<text x="${labelW - 10}" y="${y + 20}" text-anchor="end">${esc(b.label)}</text>`,
       `<rect x="${labelW}" y="${y + 6}" width="${Math.max(1, x(b.p99Us) - labelW)}" height="20" fill="#9ecae1"/>`,
       `<rect x="${labelW}" y="${y + 6}" width="${Math.max(1, x(b.p50Us) - labelW)}" height="20" fill="#3182bd"/>`,
-      `<text x="${x(b.p99Us) + 6}" y="${y + 20}" fill="#333333">${esc(`${fmtUs(b.p50Us)} / ${fmtUs(b.p99Us)}`)}</text>`,
+      `<text x="${tx}" y="${y + 20}" fill="#333333">${esc(text)}</text>`,
     );
+    if (gx !== undefined) {
+      parts.push(
+        `<line class="goal" x1="${gx}" y1="${y + 2}" x2="${gx}" y2="${y + 30}" stroke="#d62728" stroke-width="2"/>`,
+      );
+    }
   });
   const ly = top + bars.length * rowH + 32;
   parts.push(
     `<rect x="${labelW}" y="${ly - 10}" width="12" height="12" fill="#3182bd"/><text x="${labelW + 18}" y="${ly}">p50</text>`,
     `<rect x="${labelW + 70}" y="${ly - 10}" width="12" height="12" fill="#9ecae1"/><text x="${labelW + 88}" y="${ly}">p99 (log scale, lower is better)</text>`,
+    ...(bars.some((b) => b.goalUs !== undefined)
+      ? [
+          `<line x1="${labelW + 330}" y1="${ly - 11}" x2="${labelW + 330}" y2="${ly + 3}" stroke="#d62728" stroke-width="2"/><text x="${labelW + 338}" y="${ly}">p99 goal</text>`,
+        ]
+      : []),
     '</svg>',
   );
   return `${parts.join('\n')}\n`;

@@ -32,7 +32,8 @@ export function fmtRatio(r: number): string {
 /** A count that may be fractional (model output): `15`, `7.3`. */
 export function fmtCount(n: number): string {
   if (!Number.isFinite(n)) return 'n/a';
-  return Number.isInteger(n) || n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1);
+  const whole = Math.abs(n - Math.round(n)) < 1e-6;
+  return whole || n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1);
 }
 
 /** A Markdown table from a header row and body rows (cells are escaped for `|`). */

@@ -22,6 +22,21 @@ export const GOALS = {
   layerZipBytes: 1.5e6,
 } as const;
 
+/** The p99 goal of a lookup method in µs, if the issues set one. */
+export function latencyGoalUs(method: LookupMethod): number | undefined {
+  switch (method) {
+    case LookupMethod.File:
+      return GOALS.fileP99Us;
+    case LookupMethod.HttpKeepAlive:
+    case LookupMethod.HttpNewConnection:
+      return GOALS.httpP99Us;
+    case LookupMethod.ClientWarm:
+      return GOALS.clientWarmP99Us;
+    default:
+      return undefined;
+  }
+}
+
 /** What the goals are judged on. */
 export interface GoalInputs {
   readonly methods: readonly MethodResult[];

@@ -6,7 +6,7 @@
 import type { Bar } from './chart.ts';
 import type { ColdStartPhase } from './cold-start.ts';
 import { fmtBytes, fmtCount, fmtMs, fmtRatio, fmtUs, mdTable } from './format.ts';
-import { coldStartNetOfFetchMs, judgeGoals } from './goals.ts';
+import { coldStartNetOfFetchMs, judgeGoals, latencyGoalUs } from './goals.ts';
 import type { LookupPhase, MethodResult } from './lookups.ts';
 import type { MachineInfo } from './machine.ts';
 import { LookupMethod } from './methods.ts';
@@ -41,13 +41,17 @@ export const PROJECTION_TTL_SECONDS = 300;
 /** Powertools' default maxAge. */
 export const POWERTOOLS_DEFAULT_MAX_AGE_SECONDS = 5;
 
-/** Chart bars: p50 and p99 of every method, in run order. */
+/** Chart bars: p50 and p99 of every method in run order, with the p99 goal where there is one. */
 export function chartBars(methods: readonly MethodResult[]): Bar[] {
-  return methods.map((m) => ({
-    label: m.plan.label,
-    p50Us: m.summary.p50Us,
-    p99Us: m.summary.p99Us,
-  }));
+  return methods.map((m) => {
+    const goalUs = latencyGoalUs(m.plan.method);
+    return {
+      label: m.plan.label,
+      p50Us: m.summary.p50Us,
+      p99Us: m.summary.p99Us,
+      ...(goalUs === undefined ? {} : { goalUs }),
+    };
+  });
 }
 
 function find(methods: readonly MethodResult[], method: LookupMethod): MethodResult | undefined {
@@ -96,10 +100,11 @@ function coldStartSection(c: ColdStartPhase): string {
     '## Cold start',
     '',
     'Each sample is a fresh execution environment in the sandbox (extension and runtime are new',
-    'processes); the variants run round-robin. Spawn → registered is the extension process from',
-    '`spawn` until its `/extension/register` succeeded, so the prefetch (which runs before',
-    'registering) is included. The fetch is the prefetch GetSecretValue as the extension timed it',
-    '(its `UpstreamLatency` metric: SDK client set-up and signing included, whole milliseconds).',
+    "processes); the variants run round-robin. Spawn → registered runs from spawning the layer's",
+    'launcher (bash, which `exec`s node) until `/extension/register` succeeded, so the prefetch',
+    '(which runs before registering) is included. The fetch is the prefetch GetSecretValue as',
+    'the extension timed it (its `UpstreamLatency` metric: SDK client set-up and signing',
+    'included, whole milliseconds).',
     '',
     mdTable(
       ['measure', 'median', 'p90', 'min – max', 'samples'],

@@ -45,4 +45,27 @@ describe('renderLatencyChart', () => {
     expect(svg).toContain('10.0 µs / 20.0 µs');
     expect(svg).toContain('9.0 ms / 30 ms');
   });
+
+  it('marks a row’s goal only where one is given', () => {
+    const plain = renderLatencyChart('t', bars);
+    expect(plain).not.toContain('class="goal"');
+    expect(plain).not.toContain('p99 goal');
+    const withGoal = renderLatencyChart('t', [{ label: 'file', p50Us: 10, p99Us: 20, goalUs: 50 }]);
+    expect(withGoal.match(/class="goal"/g)).toHaveLength(1);
+    expect(withGoal).toContain('p99 goal');
+  });
+
+  it('places the goal marker to the right of a p99 below the goal', () => {
+    const svg = renderLatencyChart('t', [{ label: 'file', p50Us: 10, p99Us: 20, goalUs: 50 }]);
+    const goalX = Number(/class="goal" x1="([\d.]+)"/.exec(svg)?.[1]);
+    const [p99Rect] = barRects(svg);
+    expect(goalX).toBeGreaterThan((p99Rect?.x ?? 0) + (p99Rect?.width ?? 0));
+  });
+
+  it('moves the figures past a goal marker that would cross them', () => {
+    const svg = renderLatencyChart('t', [{ label: 'file', p50Us: 10, p99Us: 29, goalUs: 50 }]);
+    const goalX = Number(/class="goal" x1="([\d.]+)"/.exec(svg)?.[1]);
+    const textX = Number(/<text x="([\d.]+)" y="[\d.]+" fill="#333333">/.exec(svg)?.[1]);
+    expect(textX).toBeGreaterThan(goalX);
+  });
 });

@@ -29,6 +29,7 @@ describe('report number formats', () => {
     [7.274, '7.3'],
     [36_000, '36,000'],
     [720.4, '720'],
+    [99.99999999999999, '100'],
   ])('fmtCount(%d) = %s', (n, text) => {
     expect(fmtCount(n)).toBe(text);
   });

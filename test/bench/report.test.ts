@@ -124,7 +124,13 @@ describe('renderReport', () => {
 describe('chartBars', () => {
   it('takes label, p50 and p99 of every method in order', () => {
     const bars = chartBars(methods());
-    expect(bars[0]).toEqual({ label: 'sidecar file (readFileSync)', p50Us: 10, p99Us: 20 });
+    expect(bars[0]).toEqual({
+      label: 'sidecar file (readFileSync)',
+      p50Us: 10,
+      p99Us: 20,
+      goalUs: 50,
+    });
+    expect(bars.find((b) => b.label.startsWith('Powertools'))).not.toHaveProperty('goalUs');
     expect(bars.map((b) => b.label)).toHaveLength(8);
   });
 });
