@@ -9,6 +9,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -87,6 +88,20 @@ export interface InferenceApiProps {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
+  /**
+   * Also deploy the streaming variant (`dist/inference-stream`) behind a
+   * Function URL with `AWS_IAM` auth and `RESPONSE_STREAM`.
+   * @default true
+   */
+  readonly streaming?: boolean;
+  /** Streaming function code. @default `<repo>/dist/inference-stream` (`make build`) */
+  readonly streamCode?: lambda.Code;
+  /** Streaming function timeout. @default Duration.seconds(90) */
+  readonly streamTimeout?: Duration;
+  /** Streaming `INFERENCE_PROVIDER_TIMEOUT_MS`. @default Duration.seconds(80) */
+  readonly streamProviderTimeout?: Duration;
+  /** Principals granted `lambda:InvokeFunctionUrl` on the streaming URL. @default none */
+  readonly streamInvokers?: readonly iam.IGrantable[];
   /** `INFERENCE_LOG_CONTENT`: log prompts and completions. @default false */
   readonly logContent?: boolean;
   /** `INFERENCE_LOG_LEVEL`. @default 'info' */
@@ -115,6 +130,10 @@ export class InferenceApi extends Construct {
   readonly domain: cognito.UserPoolDomain;
   /** The inference function. */
   readonly function: SidecarFunction;
+  /** The streaming inference function, unless `streaming` is false. */
+  readonly streamFunction?: SidecarFunction;
+  /** Its Function URL (`AWS_IAM`, `RESPONSE_STREAM`). */
+  readonly streamUrl?: lambda.FunctionUrl;
   /** The access log group. */
   readonly accessLogGroup: logs.LogGroup;
   /** The routes created, in order. */
@@ -175,6 +194,25 @@ export class InferenceApi extends Construct {
     });
 
     const providerTimeout = props.providerTimeout ?? Duration.seconds(25);
+    const streamProviderTimeout = props.streamProviderTimeout ?? Duration.seconds(80);
+    const environment = (providerTimeoutMs: number): Record<string, string> => ({
+      [InferenceEnv.SecretAlias]: PROVIDER_SECRET_ALIAS,
+      [InferenceEnv.RequiredScope]: INVOKE_SCOPE,
+      [InferenceEnv.ProviderTimeoutMs]: String(providerTimeoutMs),
+      [InferenceEnv.LogContent]: String(props.logContent ?? false),
+      [InferenceEnv.LogLevel]: props.logLevel ?? 'info',
+      ...(props.allowedModels === undefined
+        ? {}
+        : { [InferenceEnv.AllowedModels]: props.allowedModels.join(',') }),
+      ...(props.defaultModel === undefined
+        ? {}
+        : { [InferenceEnv.DefaultModel]: props.defaultModel }),
+    });
+    const sidecar = {
+      ...props.sidecar,
+      layer: props.layer,
+      secrets: [{ alias: PROVIDER_SECRET_ALIAS, secret: props.providerSecret }],
+    };
     this.function = new SidecarFunction(this, 'Function', {
       description: 'secret-sidecar inference gateway',
       code: props.code ?? lambda.Code.fromAsset(distAssetPath(DistAsset.Inference)),
@@ -182,25 +220,31 @@ export class InferenceApi extends Construct {
       timeout: props.timeout ?? Duration.seconds(29),
       memorySize: props.memorySize ?? 512,
       logGroupRetention: props.logRetention,
-      environment: {
-        [InferenceEnv.SecretAlias]: PROVIDER_SECRET_ALIAS,
-        [InferenceEnv.RequiredScope]: INVOKE_SCOPE,
-        [InferenceEnv.ProviderTimeoutMs]: String(providerTimeout.toMilliseconds()),
-        [InferenceEnv.LogContent]: String(props.logContent ?? false),
-        [InferenceEnv.LogLevel]: props.logLevel ?? 'info',
-        ...(props.allowedModels === undefined
-          ? {}
-          : { [InferenceEnv.AllowedModels]: props.allowedModels.join(',') }),
-        ...(props.defaultModel === undefined
-          ? {}
-          : { [InferenceEnv.DefaultModel]: props.defaultModel }),
-      },
-      sidecar: {
-        ...props.sidecar,
-        layer: props.layer,
-        secrets: [{ alias: PROVIDER_SECRET_ALIAS, secret: props.providerSecret }],
-      },
+      environment: environment(providerTimeout.toMilliseconds()),
+      sidecar,
     });
+
+    if (props.streaming ?? true) {
+      this.streamFunction = new SidecarFunction(this, 'StreamFunction', {
+        description: 'secret-sidecar inference gateway, streaming (Function URL, AWS_IAM)',
+        code: props.streamCode ?? lambda.Code.fromAsset(distAssetPath(DistAsset.InferenceStream)),
+        handler: 'index.handler',
+        timeout: props.streamTimeout ?? Duration.seconds(90),
+        memorySize: props.memorySize ?? 512,
+        logGroupRetention: props.logRetention,
+        environment: environment(streamProviderTimeout.toMilliseconds()),
+        sidecar,
+      });
+      // AWS_IAM: a caller needs lambda:InvokeFunctionUrl on this function, which
+      // takes the place of the JWT scope (see inference/stream-handler.ts).
+      this.streamUrl = this.streamFunction.addFunctionUrl({
+        authType: lambda.FunctionUrlAuthType.AWS_IAM,
+        invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+      });
+      for (const invoker of props.streamInvokers ?? []) {
+        this.streamFunction.grantInvokeUrl(invoker);
+      }
+    }
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'secret-sidecar inference API (JWT, client credentials)',
@@ -296,6 +340,13 @@ function validate(scope: Construct, props: InferenceApiProps, routes: readonly I
   const fnMs = (props.timeout ?? Duration.seconds(29)).toMilliseconds();
   if (providerMs >= fnMs) {
     problems.push(`providerTimeout (${providerMs} ms) must be shorter than timeout (${fnMs} ms)`);
+  }
+  const streamProviderMs = (props.streamProviderTimeout ?? Duration.seconds(80)).toMilliseconds();
+  const streamMs = (props.streamTimeout ?? Duration.seconds(90)).toMilliseconds();
+  if ((props.streaming ?? true) && streamProviderMs >= streamMs) {
+    problems.push(
+      `streamProviderTimeout (${streamProviderMs} ms) must be shorter than streamTimeout (${streamMs} ms)`,
+    );
   }
   const prefix = props.cognitoDomainPrefix;
   if (prefix !== undefined && !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix)) {

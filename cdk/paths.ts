@@ -24,6 +24,8 @@ export const DistAsset = {
   Rotation: 'rotation',
   /** The inference function bundle (`index.mjs` exporting `handler`, HTTP API payload v2). */
   Inference: 'inference',
+  /** The streaming inference bundle (`index.mjs`, Lambda response streaming). */
+  InferenceStream: 'inference-stream',
 } as const;
 
 /** One of {@link DistAsset}. */
@@ -34,6 +36,7 @@ const REQUIRED_FILES: Readonly<Record<DistAsset, readonly string[]>> = {
   layer: ['extensions/secret-sidecar', 'secret-sidecar/index.mjs'],
   rotation: ['index.mjs'],
   inference: ['index.mjs'],
+  'inference-stream': ['index.mjs'],
 };
 
 /**

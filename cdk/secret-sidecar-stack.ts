@@ -39,6 +39,7 @@ export interface SecretSidecarStackProps extends StackProps {
     readonly layer: string;
     readonly rotation: lambda.Code;
     readonly inference: lambda.Code;
+    readonly inferenceStream: lambda.Code;
   };
 }
 
@@ -71,6 +72,7 @@ export class SecretSidecarStack extends Stack {
       providerSecret: this.apiKey.secret,
       layer: this.layer,
       code: props.assets?.inference,
+      streamCode: props.assets?.inferenceStream,
       logRetention: props.logRetention,
       cognitoDomainPrefix: props.cognitoDomainPrefix,
       allowedModels: props.allowedModels,
@@ -78,12 +80,18 @@ export class SecretSidecarStack extends Stack {
     });
     this.observability = new Observability(this, 'Observability', {
       alarmTopic: this.alarmTopic.topic,
-      sidecarFunctions: [this.inference.function],
+      sidecarFunctions: [
+        this.inference.function,
+        ...(this.inference.streamFunction ? [this.inference.streamFunction] : []),
+      ],
       inference: { api: this.inference.api, function: this.inference.function },
       rotatedKeys: [this.apiKey],
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.inference.api.apiEndpoint });
+    if (this.inference.streamUrl) {
+      new CfnOutput(this, 'StreamUrl', { value: this.inference.streamUrl.url });
+    }
     new CfnOutput(this, 'TokenUrl', { value: this.inference.tokenUrl });
     new CfnOutput(this, 'ClientId', { value: this.inference.client.userPoolClientId });
     new CfnOutput(this, 'ApiKeySecretArn', { value: this.apiKey.secret.secretArn });

@@ -21,6 +21,7 @@ export interface FakeDist {
   readonly layer: string;
   readonly rotation: string;
   readonly inference: string;
+  readonly inferenceStream: string;
   cleanup(): void;
 }
 
@@ -34,7 +35,7 @@ export function makeFakeDist(): FakeDist {
   writeFileSync(launcher, '#!/bin/bash\nexec node "$(dirname "$0")/../secret-sidecar/index.mjs"\n');
   chmodSync(launcher, 0o755);
   writeFileSync(join(layer, 'secret-sidecar', 'index.mjs'), 'export {};\n');
-  for (const fn of ['rotation', 'inference']) {
+  for (const fn of ['rotation', 'inference', 'inference-stream']) {
     mkdirSync(join(dir, fn));
     writeFileSync(join(dir, fn, 'index.mjs'), `export const handler = async () => '${fn}';\n`);
   }
@@ -43,6 +44,7 @@ export function makeFakeDist(): FakeDist {
     layer,
     rotation: join(dir, 'rotation'),
     inference: join(dir, 'inference'),
+    inferenceStream: join(dir, 'inference-stream'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -70,6 +72,7 @@ export function synthStack(
       layer: dist.layer,
       rotation: lambda.Code.fromAsset(dist.rotation),
       inference: lambda.Code.fromAsset(dist.inference),
+      inferenceStream: lambda.Code.fromAsset(dist.inferenceStream),
     },
   });
   app.synth();

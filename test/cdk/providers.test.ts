@@ -129,7 +129,7 @@ describe('anthropic', () => {
 
   it('keeps logs for the configured retention', () => {
     const groups = Object.values(anthropic.template.findResources('AWS::Logs::LogGroup'));
-    expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([365, 365, 365]);
+    expect(groups.map((g) => g.Properties.RetentionInDays)).toEqual([365, 365, 365, 365]);
   });
 
   it('subscribes the alarm e-mail to the topic', () => {

@@ -38,12 +38,13 @@ function alarmProps(id: string): Record<string, unknown> {
 }
 
 describe('IAM', () => {
-  it('creates exactly three roles, none with managed policies, each assumable by one service', () => {
+  it('creates exactly four roles, none with managed policies, each assumable by one service', () => {
     const roles = template.findResources('AWS::IAM::Role');
     const rotation = logicalId(stack.apiKey.rotationFunction.role ?? stack);
     const inference = logicalId(stack.inference.function.role ?? stack);
+    const streaming = logicalId(stack.inference.streamFunction?.role ?? stack);
     const publisher = logicalId(stack.apiKey.node.findChild('FailureRuleRole'));
-    expect(Object.keys(roles).sort()).toEqual([rotation, inference, publisher].sort());
+    expect(Object.keys(roles).sort()).toEqual([rotation, inference, streaming, publisher].sort());
     for (const role of Object.values(roles)) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
@@ -52,6 +53,7 @@ describe('IAM', () => {
     ];
     expect(roles[rotation]?.Properties.AssumeRolePolicyDocument.Statement).toEqual(lambdaTrust);
     expect(roles[inference]?.Properties.AssumeRolePolicyDocument.Statement).toEqual(lambdaTrust);
+    expect(roles[streaming]?.Properties.AssumeRolePolicyDocument.Statement).toEqual(lambdaTrust);
     expect(roles[publisher]?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
         Action: 'sts:AssumeRole',
@@ -124,36 +126,43 @@ describe('IAM', () => {
     ]);
   });
 
-  it('lets the inference role only GetSecretValue and DescribeSecret on its own secret, plus kms:Decrypt via Secrets Manager', () => {
-    const fn = stack.inference.function;
-    const role = logicalId(fn.role ?? stack);
-    expect(roleStatements(template, role)).toEqual([
-      {
-        Sid: 'WriteOwnLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: getAtt(fn.logGroup, 'Arn'),
-      },
-      {
-        Sid: 'SidecarReadSecrets',
-        Effect: 'Allow',
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        Resource: ref(stack.apiKey.secret),
-      },
-      {
-        Sid: 'SidecarDecryptViaSecretsManager0',
-        Effect: 'Allow',
-        Action: 'kms:Decrypt',
-        Resource: getAtt(stack.apiKey.key, 'Arn'),
-        Condition: {
-          StringEquals: {
-            'kms:ViaService': VIA_SECRETS_MANAGER,
-            'kms:EncryptionContext:SecretARN': ref(stack.apiKey.secret),
+  it.each([
+    ['inference', () => stack.inference.function],
+    ['streaming inference', () => stack.inference.streamFunction],
+  ])(
+    'lets the %s role only GetSecretValue and DescribeSecret on its own secret, plus kms:Decrypt via Secrets Manager',
+    (_name, get) => {
+      const fn = get();
+      if (!fn) throw new Error('function missing');
+      const role = logicalId(fn.role ?? stack);
+      expect(roleStatements(template, role)).toEqual([
+        {
+          Sid: 'WriteOwnLogs',
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: getAtt(fn.logGroup, 'Arn'),
+        },
+        {
+          Sid: 'SidecarReadSecrets',
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: ref(stack.apiKey.secret),
+        },
+        {
+          Sid: 'SidecarDecryptViaSecretsManager0',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: getAtt(stack.apiKey.key, 'Arn'),
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': VIA_SECRETS_MANAGER,
+              'kms:EncryptionContext:SecretARN': ref(stack.apiKey.secret),
+            },
           },
         },
-      },
-    ]);
-  });
+      ]);
+    },
+  );
 
   it('denies reading the admin credential to every principal but the rotation role', () => {
     const adminSecret = stack.apiKey.adminSecret;
@@ -213,7 +222,7 @@ describe('sidecar wiring', () => {
 
   it('runs every function on nodejs22.x arm64 with its own log group', () => {
     const fns = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fns).toHaveLength(2);
+    expect(fns).toHaveLength(3);
     for (const fn of fns) {
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -350,6 +359,18 @@ describe('observability', () => {
     });
   });
 
+  it("alarms on the streaming function's sidecar too", () => {
+    for (const [id, metric] of [
+      ['ObservabilitySidecarRefreshErrors1', MetricName.RefreshError],
+      ['ObservabilitySidecarStaleServed1', MetricName.StaleServed],
+    ] as const) {
+      expect(alarmProps(id)).toMatchObject({
+        MetricName: metric,
+        Dimensions: [{ Name: 'FunctionName', Value: ref(stack.inference.streamFunction ?? stack) }],
+      });
+    }
+  });
+
   it('alarms as soon as the sidecar serves a stale value', () => {
     expect(alarmProps('ObservabilitySidecarStaleServed0')).toMatchObject({
       Namespace: METRIC_NAMESPACE,
@@ -395,7 +416,7 @@ describe('observability', () => {
 
   it('sends every alarm to the alarm topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(8);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([ref(stack.alarmTopic.topic)]);
     }
@@ -403,7 +424,7 @@ describe('observability', () => {
 
   it('keeps every log group for 180 days', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(3);
+    expect(groups).toHaveLength(4);
     for (const group of groups) {
       expect(group.Properties.RetentionInDays).toBe(180);
       expect(group.DeletionPolicy).toBe('Retain');
@@ -530,6 +551,25 @@ describe('inference API', () => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       MfaConfiguration: 'ON',
+    });
+  });
+
+  it('serves the streaming variant on a Function URL that needs IAM auth', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      InvokeMode: 'RESPONSE_STREAM',
+      TargetFunctionArn: getAtt(stack.inference.streamFunction ?? stack, 'Arn'),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Layers: [ref(stack.layer)],
+      Timeout: 90,
+      Environment: {
+        Variables: Match.objectLike({
+          SECRET_SIDECAR_SECRETS: { 'Fn::Join': ['', ['provider=', ref(stack.apiKey.secret)]] },
+          INFERENCE_REQUIRED_SCOPE: 'secret-sidecar/invoke',
+          INFERENCE_PROVIDER_TIMEOUT_MS: '80000',
+        }),
+      },
     });
   });
 

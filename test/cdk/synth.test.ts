@@ -92,7 +92,7 @@ describe('make synth', () => {
     const staged = Object.values(assets.files)
       .filter((f) => f.source.packaging === 'zip')
       .map((f) => join(clone, 'cdk.out', f.source.path));
-    expect(staged).toHaveLength(3);
+    expect(staged).toHaveLength(4);
     const launchers = staged.filter((dir) => existsSync(join(dir, 'extensions', 'secret-sidecar')));
     expect(launchers).toHaveLength(1);
     // Lambda starts only executable files in /opt/extensions; the asset zip keeps this mode.
@@ -103,6 +103,6 @@ describe('make synth', () => {
         existsSync(join(dir, 'index.mjs')) ? readFileSync(join(dir, 'index.mjs'), 'utf8') : '',
       ),
     );
-    expect(handlers).toHaveLength(2);
+    expect(handlers).toHaveLength(3);
   });
 });
