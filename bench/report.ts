@@ -257,6 +257,27 @@ function machineSection(m: MachineInfo, date: string, runtimeSeconds: number): s
   );
 }
 
+/** Figures that put the goals in proportion: the machine's own floors for each measure. */
+export function scaleNotes(r: BenchResults): string[] {
+  const m = r.lookups.methods;
+  const floor = find(m, LookupMethod.HttpBaseline)?.summary;
+  const keepAlive = find(m, LookupMethod.HttpKeepAlive)?.summary;
+  const notes: string[] = [];
+  if (floor && keepAlive) {
+    notes.push(
+      `- HTTP: a bare \`node:http\` server on this machine answers the same keep-alive request in ${fmtUs(floor.p50Us)} p50 / ${fmtUs(floor.p99Us)} p99;`,
+      `  the extension adds ${fmtUs(keepAlive.p50Us - floor.p50Us)} at p50 and ${fmtUs(keepAlive.p99Us - floor.p99Us)} at p99.`,
+    );
+  }
+  const c = r.coldStart;
+  notes.push(
+    `- Cold start: starting Node itself (\`node -e 0\`, spawn → exit) takes ${fmtMs(c.nodeStart.median)} (median); the extension with no`,
+    `  secrets reaches "registered" in ${fmtMs(c.noSecret.median)}.`,
+    `- RSS: an idle \`node\` process is ${fmtBytes(r.idleNode.rssBytes)}; the extension is ${fmtBytes(r.lookups.extensionMemory.rssBytes - r.idleNode.rssBytes)} above it.`,
+  );
+  return notes;
+}
+
 /** The whole Markdown report. */
 export function renderReport(r: BenchResults): string {
   const goals = judgeGoals({
@@ -285,6 +306,10 @@ export function renderReport(r: BenchResults): string {
       ['measure', 'goal', 'measured', 'result'],
       goals.map((g) => [g.measure, g.goal, g.measured, g.pass ? 'pass' : '**FAIL**']),
     ),
+    '',
+    'For scale, from the same run:',
+    '',
+    ...scaleNotes(r),
     '',
     '## Lookup latency',
     '',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { coldStartNetOfFetchMs, judgeGoals } from '../../bench/goals.ts';
-import { CHART_FILE, chartBars, renderReport } from '../../bench/report.ts';
+import { CHART_FILE, chartBars, renderReport, scaleNotes } from '../../bench/report.ts';
 import { coldStart, methods, results } from './results-fixture.ts';
 
 /** The Markdown table row whose first cell is `first`, split into cells. */
@@ -95,6 +95,14 @@ describe('renderReport', () => {
       '2.00 MB (2,000,000 B)',
       '**FAIL**',
     ]);
+  });
+
+  it('puts the goals next to this machine’s floors', () => {
+    const notes = scaleNotes(results()).join('\n');
+    expect(notes).toContain('answers the same keep-alive request in 80.0 µs p50 / 300 µs p99');
+    expect(notes).toContain('the extension adds 20.0 µs at p50 and 100 µs at p99');
+    expect(notes).toContain('`node -e 0`, spawn → exit) takes 40 ms');
+    expect(notes).toContain('the extension is 10.00 MB (10,000,000 B) above it');
   });
 
   it('links the chart by a relative path', () => {

@@ -78,7 +78,7 @@ export function results(over: Partial<BenchResults> = {}): BenchResults {
       predicted: { sidecar: 7.25, powertools: 6, direct: 100 },
       byAction: { 'sidecar GetSecretValue': 1, 'sidecar DescribeSecret': 6 },
     },
-    idleNode: { rssBytes: 43e6, peakRssBytes: 43e6 },
+    idleNode: { rssBytes: 30e6, peakRssBytes: 30e6 },
     runtimeSeconds: 31,
     ...over,
   };
