@@ -30,7 +30,7 @@ typecheck: $(NODE_MODULES) ## tsc --noEmit over everything, tests included
 	npx tsc --noEmit -p tsconfig.json
 
 build: $(NODE_MODULES) ## Bundle the layer, rotation and inference functions into dist/
-	node scripts/build.mjs $(BUILD_FLAGS)
+	npx tsx scripts/build.ts
 
 test: $(NODE_MODULES) lint typecheck build ## Lint, typecheck, build and run every test
 	@mkdir -p .tmp

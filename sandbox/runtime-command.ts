@@ -33,7 +33,7 @@ export function defaultRuntimeCommand(): RuntimeCommand {
     return { argv: [process.execPath, bundle], runtimeDir: dirname(bundle) };
   }
   if (!sourceExists) {
-    throw new Error(`neither ${bundle} nor ${source} exists; run node scripts/build.mjs`);
+    throw new Error(`neither ${bundle} nor ${source} exists; run make build`);
   }
   const tsx = createRequire(import.meta.url).resolve('tsx');
   return {

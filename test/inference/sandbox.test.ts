@@ -5,6 +5,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateSecretCommand,
@@ -19,8 +21,8 @@ import { type OpenAIChatServer, startOpenAIChatServer } from '../../fakes/openai
 import { parseEnvelope } from '../../inference/envelope.ts';
 import { LambdaSandbox } from '../../sandbox/index.ts';
 import { secretFileName } from '../../shared/sidecar-protocol.ts';
+import { built } from '../helpers/build.ts';
 import { freePort } from '../helpers/moto.ts';
-import { type BuiltTree, buildTree } from './helpers/bundle.ts';
 import { apiEvent, CLAIMS } from './helpers/harness.ts';
 
 const CANARY = `CANARY-${randomBytes(8).toString('hex')}`;
@@ -44,7 +46,8 @@ describe('inference in the Lambda sandbox with the real extension and moto', () 
   const secretName = `inference-it-${randomBytes(6).toString('hex')}`;
   const registry = new KeyRegistry();
   const bodies: string[] = [];
-  let tree: BuiltTree;
+  const tree = built();
+  let scratch: string;
   let provider: OpenAIChatServer;
   let secretDir: string;
   let sandbox: LambdaSandbox;
@@ -68,13 +71,13 @@ describe('inference in the Lambda sandbox with the real extension and moto', () 
   }
 
   beforeAll(async () => {
-    tree = await buildTree();
+    scratch = await mkdtemp(join(tmpdir(), 'inference-it-'));
     provider = await startOpenAIChatServer({ registry, chunkDelayMs: 5 });
     registry.add(KEY1, {}, 'k1');
     await sm.send(
       new CreateSecretCommand({ Name: secretName, SecretString: secretValue(KEY1, 'k1') }),
     );
-    secretDir = join(tree.root, 'tmp-secrets');
+    secretDir = join(scratch, 'secrets');
     const env = {
       AWS_ENDPOINT_URL: moto,
       SECRET_SIDECAR_SECRETS: `provider=${secretName}`,
@@ -101,7 +104,7 @@ describe('inference in the Lambda sandbox with the real extension and moto', () 
       timeoutMs: 10_000,
       env: {
         ...env,
-        SECRET_SIDECAR_DIR: join(tree.root, 'tmp-secrets-stream'),
+        SECRET_SIDECAR_DIR: join(scratch, 'secrets-stream'),
         SECRET_SIDECAR_HTTP_PORT: String(await freePort()),
       },
     });
@@ -112,7 +115,7 @@ describe('inference in the Lambda sandbox with the real extension and moto', () 
   afterAll(async () => {
     await Promise.allSettled([sandbox?.shutdown(), streaming?.shutdown()]);
     await provider?.close();
-    await tree?.remove();
+    await rm(scratch, { recursive: true, force: true });
     sm.destroy();
   });
 

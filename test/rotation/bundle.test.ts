@@ -1,48 +1,30 @@
 /**
- * The bundled entry point (as scripts/build.mjs builds dist/rotation/index.mjs) exports `handler`,
+ * The bundled entry point (as scripts/build.ts builds dist/rotation/index.mjs) exports `handler`,
  * reads its environment once, and runs a full rotation in a separate Node process against the
  * strict Secrets Manager model and the fake OpenAI Admin API.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenAIAdminServer, startOpenAIAdminServer } from '../../fakes/openai-admin.ts';
 import {
   type StrictSecretsManagerServer,
   startStrictSecretsManager,
 } from '../../fakes/strict-secrets-manager.ts';
+import { built } from '../helpers/build.ts';
 import { smClient } from './harness.ts';
 
 const run = promisify(execFile);
-let dir: string;
-let bundle: string;
+const bundle = join(built().rotationTask, 'index.mjs');
 let sm: StrictSecretsManagerServer;
 let openai: OpenAIAdminServer;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rotation-bundle-'));
-  bundle = join(dir, 'index.mjs');
-  await build({
-    entryPoints: ['rotation/index.ts'],
-    outfile: bundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    banner: {
-      js: "import { createRequire as __ssCreateRequire } from 'node:module'; const require = __ssCreateRequire(import.meta.url);",
-    },
-    logLevel: 'error',
-  });
   [sm, openai] = await Promise.all([startStrictSecretsManager(), startOpenAIAdminServer()]);
 });
 afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
   await Promise.all([sm.close(), openai.close()]);
 });
 
