@@ -242,7 +242,7 @@ export class Observability extends Construct {
         new cloudwatch.GraphWidget({
           title: 'Rotation step duration p99 (ms)',
           left: rotated.map((k) =>
-            emf(MetricName.RotationDuration, k.rotationFunction, p99, period),
+            emf(MetricName.RotationStepDuration, k.rotationFunction, p99, period),
           ),
           width: 8,
         }),

@@ -2,7 +2,7 @@
  * Where the CDK app finds the `make build` output it deploys.
  *
  * Functions and the layer are deployed from `dist/`, the exact bundles that
- * `scripts/build.mjs` produces with the local esbuild and that the sandbox
+ * `scripts/build.ts` produces with the local esbuild and that the sandbox
  * tests run, so synth needs neither Docker nor a second bundling step.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -52,7 +52,7 @@ export function distAssetPath(asset: DistAsset, distDir: string = DEFAULT_DIST_D
     if (!existsSync(path) || !statSync(path).isFile()) {
       throw new SidecarError(
         ErrorCode.ConfigInvalid,
-        `build output ${path} is missing: run \`make build\` (node scripts/build.mjs) before synth`,
+        `build output ${path} is missing: run \`make build\` before synth`,
       );
     }
   }

@@ -54,5 +54,5 @@ export function recordStep(logger: Logger, metrics: Metrics, event: AuditEvent):
   metrics.count(
     event.outcome === 'failed' ? MetricName.RotationStepFailed : MetricName.RotationStepSucceeded,
   );
-  metrics.record(MetricName.RotationDuration, event.durationMs, MetricUnit.Milliseconds);
+  metrics.record(MetricName.RotationStepDuration, event.durationMs, MetricUnit.Milliseconds);
 }

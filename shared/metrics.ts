@@ -21,7 +21,7 @@ export const MetricName = {
   // rotation
   RotationStepSucceeded: 'RotationStepSucceeded',
   RotationStepFailed: 'RotationStepFailed',
-  RotationDuration: 'RotationStepDuration',
+  RotationStepDuration: 'RotationStepDuration',
   KeyPoolRemaining: 'KeyPoolRemaining',
   // inference
   InferenceRequest: 'InferenceRequest',
