@@ -81,6 +81,12 @@ export const METHOD_PLANS: readonly MethodPlan[] = [
   },
 ];
 
+/**
+ * Every method runs in this many invokes, interleaved with the others, so a burst of load
+ * on the machine hits all methods alike; each invoke makes 1/LOOKUP_ROUNDS of the calls.
+ */
+export const LOOKUP_ROUNDS = 4;
+
 /** The event the bench handler accepts. */
 export type BenchEvent =
   | {

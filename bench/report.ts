@@ -9,7 +9,7 @@ import { fmtBytes, fmtCount, fmtMs, fmtRatio, fmtUs, mdTable } from './format.ts
 import { coldStartNetOfFetchMs, judgeGoals, latencyGoalUs } from './goals.ts';
 import type { LookupPhase, MethodResult } from './lookups.ts';
 import type { MachineInfo } from './machine.ts';
-import { LookupMethod } from './methods.ts';
+import { LOOKUP_ROUNDS, LookupMethod } from './methods.ts';
 import type { ProcessMemory } from './rss.ts';
 import type { Spread } from './stats.ts';
 import type { UpstreamPhase } from './upstream.ts';
@@ -316,9 +316,10 @@ export function renderReport(r: BenchResults): string {
     `![Lookup latency, p50 and p99, log scale](${CHART_FILE})`,
     '',
     'Measured inside a function handler running in the Lambda sandbox next to the real extension',
-    '(thawed during the invoke, as in Lambda): one invoke per method runs untimed warm-up calls,',
-    'then the listed number of sequential lookups of the same secret, each timed with',
-    '`process.hrtime.bigint()` (which adds about 0.1 µs and one `await`).',
+    '(thawed during the invoke, as in Lambda). Each method runs in',
+    `${LOOKUP_ROUNDS} invokes, interleaved with the other methods; each invoke makes untimed warm-up`,
+    'calls, then sequential lookups of the same secret, each timed with `process.hrtime.bigint()`',
+    '(which adds about 0.1 µs and one `await`). `calls` is the total of timed lookups.',
     '',
     "- **sidecar file**: read the extension's envelope file, `JSON.parse`, check `expiresAt`;",
     '  `readFileSync` and `fs/promises.readFile` (the latter pays a libuv thread-pool hop).',
