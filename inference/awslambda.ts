@@ -1,7 +1,8 @@
 /**
  * Types of the `awslambda` global that Lambda's Node.js runtime (and the local
- * sandbox's runtime) provide for response streaming. Declared here because no
- * published type package covers it.
+ * sandbox's runtime) provide for response streaming. The global is read through
+ * {@link lambdaGlobal} rather than declared, so these types never clash with the
+ * `awslambda` namespace that `@types/aws-lambda` declares when something includes it.
  */
 import type { Writable } from 'node:stream';
 
@@ -34,7 +35,13 @@ export interface AwsLambdaGlobal {
   readonly HttpResponseStream: { from: HttpResponseStreamFrom };
 }
 
-declare global {
-  /** Provided by Lambda's Node.js runtime when the function is invoked in RESPONSE_STREAM mode. */
-  var awslambda: AwsLambdaGlobal;
+/** Lambda's `awslambda` global; throws outside a runtime that provides it. */
+export function lambdaGlobal(): AwsLambdaGlobal {
+  const g = (globalThis as unknown as { awslambda?: AwsLambdaGlobal }).awslambda;
+  if (!g) {
+    throw new Error(
+      'the awslambda global is missing: run this handler in a Lambda Node.js runtime',
+    );
+  }
+  return g;
 }
