@@ -43,6 +43,10 @@ demo: $(NODE_MODULES) build ## The whole system locally: sidecar + inference + r
 	moto_bin="$$(scripts/ensure-moto.sh)"; \
 	MOTO_SERVER="$$moto_bin" NODE_NO_WARNINGS=1 npx tsx demo/run.ts
 
+bench: $(NODE_MODULES) build ## Benchmarks side by side -> docs/BENCHMARKS.md + docs/benchmarks.svg (~40 s)
+	moto_bin="$$(scripts/ensure-moto.sh)"; \
+	MOTO_SERVER="$$moto_bin" NODE_NO_WARNINGS=1 npx tsx bench/run.ts
+
 clean: ## Remove build output
 	rm -rf dist cdk.out coverage
 

@@ -27,7 +27,7 @@ export interface LayerSize {
   readonly files: number;
 }
 
-/** Same `require` shim as scripts/build.mjs, for the CommonJS parts of the AWS SDK. */
+/** Same `require` shim as scripts/build.ts, for the CommonJS parts of the AWS SDK. */
 const BANNER =
   "import { createRequire as __ssCreateRequire } from 'node:module'; const require = __ssCreateRequire(import.meta.url);";
 
