@@ -14,10 +14,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { InferenceEnv } from '../inference/config.ts';
 import { ErrorCode, SidecarError } from '../shared/errors.ts';
 import { createFunctionLogGroup } from './function-defaults.ts';
 import { DistAsset, distAssetPath } from './paths.ts';
 import { SidecarFunction, type SidecarOptions } from './sidecar-function.ts';
+
+export { InferenceEnv } from '../inference/config.ts';
 
 /** Cognito resource server identifier; scopes are `secret-sidecar/<name>`. */
 export const RESOURCE_SERVER_ID = 'secret-sidecar';
@@ -30,17 +33,6 @@ export const INVOKE_SCOPE = `${RESOURCE_SERVER_ID}/${INVOKE_SCOPE_NAME}`;
 
 /** The sidecar alias under which the inference function finds its provider key. */
 export const PROVIDER_SECRET_ALIAS = 'provider';
-
-/** The inference function's environment variables. */
-export const InferenceEnv = {
-  SecretAlias: 'INFERENCE_SECRET_ALIAS',
-  RequiredScope: 'INFERENCE_REQUIRED_SCOPE',
-  AllowedModels: 'INFERENCE_ALLOWED_MODELS',
-  DefaultModel: 'INFERENCE_DEFAULT_MODEL',
-  ProviderTimeoutMs: 'INFERENCE_PROVIDER_TIMEOUT_MS',
-  LogContent: 'INFERENCE_LOG_CONTENT',
-  LogLevel: 'INFERENCE_LOG_LEVEL',
-} as const;
 
 /** One route of the API and its throttle. */
 export interface InferenceRoute {

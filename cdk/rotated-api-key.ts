@@ -14,6 +14,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { RotationEnv } from '../rotation/config.ts';
+import { PROVIDERS, Provider } from '../rotation/secret-value.ts';
 import { ErrorCode, SidecarError } from '../shared/errors.ts';
 import { METRIC_NAMESPACE, MetricName } from '../shared/metrics.ts';
 import {
@@ -25,30 +27,8 @@ import {
 } from './function-defaults.ts';
 import { DistAsset, distAssetPath } from './paths.ts';
 
-/** Key issuers the rotation function supports. */
-export const Provider = {
-  OpenAI: 'openai',
-  Google: 'google',
-  Anthropic: 'anthropic',
-  /** Random bytes from KMS: no provider, for demos and tests. */
-  Random: 'random',
-} as const;
-
-/** One of {@link Provider}. */
-export type Provider = (typeof Provider)[keyof typeof Provider];
-
-/** Every provider, in a stable order. */
-export const PROVIDERS: readonly Provider[] = Object.values(Provider);
-
-/** The rotation function's environment variables. */
-export const RotationEnv = {
-  AdminSecretArn: 'ROTATION_ADMIN_SECRET_ARN',
-  KeyPoolSecretArn: 'ROTATION_KEY_POOL_SECRET_ARN',
-  KeyPoolLowWatermark: 'ROTATION_KEY_POOL_LOW_WATERMARK',
-  TestAttempts: 'ROTATION_TEST_ATTEMPTS',
-  TestBackoffMs: 'ROTATION_TEST_BACKOFF_MS',
-  LogLevel: 'ROTATION_LOG_LEVEL',
-} as const;
+export { RotationEnv } from '../rotation/config.ts';
+export { PROVIDERS, Provider } from '../rotation/secret-value.ts';
 
 /** The EventBridge detail `eventName`s that mean a rotation did not complete. */
 export const ROTATION_FAILURE_EVENTS = ['RotationFailed', 'RotationAbandoned'] as const;

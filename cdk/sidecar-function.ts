@@ -10,6 +10,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { SidecarEnv } from '../extension/config.ts';
 import { ErrorCode, SidecarError } from '../shared/errors.ts';
 import { DEFAULT_HTTP_PORT, DEFAULT_SECRET_DIR } from '../shared/sidecar-protocol.ts';
 import {
@@ -19,6 +20,9 @@ import {
   DEFAULT_ARCHITECTURE,
   DEFAULT_RUNTIME,
 } from './function-defaults.ts';
+
+/** The `SECRET_SIDECAR_*` variables {@link attachSecretSidecar} sets, as the extension names them. */
+export { SidecarEnv } from '../extension/config.ts';
 
 /** A Secrets Manager secret the extension prefetches, under an alias. */
 export interface SidecarSecret {
@@ -69,18 +73,6 @@ export interface SidecarOptions {
   /** Write secret files (false keeps secrets off disk, HTTP only). @default true */
   readonly writeFiles?: boolean;
 }
-
-/** The `SECRET_SIDECAR_*` variables, as {@link attachSecretSidecar} sets them. */
-export const SidecarEnv = {
-  Secrets: 'SECRET_SIDECAR_SECRETS',
-  Parameters: 'SECRET_SIDECAR_PARAMETERS',
-  TtlSeconds: 'SECRET_SIDECAR_TTL_SECONDS',
-  HttpPort: 'SECRET_SIDECAR_HTTP_PORT',
-  Dir: 'SECRET_SIDECAR_DIR',
-  LogLevel: 'SECRET_SIDECAR_LOG_LEVEL',
-  MaxStaleSeconds: 'SECRET_SIDECAR_MAX_STALE_SECONDS',
-  Files: 'SECRET_SIDECAR_FILES',
-} as const;
 
 const ALIAS = /^[A-Za-z0-9._-]+$/;
 

@@ -6,9 +6,33 @@
  * deep-frozen {@link ExtensionConfig}. Nothing else in `extension/` reads the environment.
  */
 import { isAbsolute } from 'node:path';
-import { deepFreeze, type Env, EnvReader } from '../shared/env.ts';
+import { deepFreeze, type Env, EnvReader, LambdaEnv } from '../shared/env.ts';
 import { effectiveLogLevel, LOG_LEVELS, type LogLevel } from '../shared/logger.ts';
-import { DEFAULT_HTTP_PORT, DEFAULT_SECRET_DIR } from '../shared/sidecar-protocol.ts';
+import {
+  DEFAULT_HTTP_PORT,
+  DEFAULT_SECRET_DIR,
+  SidecarProtocolEnv,
+} from '../shared/sidecar-protocol.ts';
+
+/** The extension's `SECRET_SIDECAR_*` environment variables, by name. */
+export const SidecarEnv = {
+  Secrets: 'SECRET_SIDECAR_SECRETS',
+  Parameters: 'SECRET_SIDECAR_PARAMETERS',
+  TtlSeconds: 'SECRET_SIDECAR_TTL_SECONDS',
+  RefreshAheadPercent: 'SECRET_SIDECAR_REFRESH_AHEAD_PERCENT',
+  RefreshAheadSeconds: 'SECRET_SIDECAR_REFRESH_AHEAD_SECONDS',
+  MaxStaleSeconds: 'SECRET_SIDECAR_MAX_STALE_SECONDS',
+  HttpPort: SidecarProtocolEnv.HttpPort,
+  Dir: SidecarProtocolEnv.Dir,
+  Files: 'SECRET_SIDECAR_FILES',
+  LogLevel: 'SECRET_SIDECAR_LOG_LEVEL',
+  UpstreamTimeoutMs: 'SECRET_SIDECAR_UPSTREAM_TIMEOUT_MS',
+  PrefetchTimeoutMs: 'SECRET_SIDECAR_PREFETCH_TIMEOUT_MS',
+  MaxConnections: 'SECRET_SIDECAR_MAX_CONNECTIONS',
+  CacheSize: 'SECRET_SIDECAR_CACHE_SIZE',
+  Events: 'SECRET_SIDECAR_EVENTS',
+  Revalidate: 'SECRET_SIDECAR_REVALIDATE',
+} as const;
 
 /** Lambda extension events the extension can subscribe to. */
 export const ExtensionEvent = { Invoke: 'INVOKE', Shutdown: 'SHUTDOWN' } as const;
@@ -87,31 +111,28 @@ const EVENTS: readonly ExtensionEventType[] = Object.values(ExtensionEvent);
  */
 export function loadConfig(env: Env): Readonly<ExtensionConfig> {
   const r = new EnvReader(env);
-  const secrets = items(r, 'SECRET_SIDECAR_SECRETS');
-  const parameters = items(r, 'SECRET_SIDECAR_PARAMETERS');
-  const files = r.bool('SECRET_SIDECAR_FILES', true);
+  const secrets = items(r, SidecarEnv.Secrets);
+  const parameters = items(r, SidecarEnv.Parameters);
+  const files = r.bool(SidecarEnv.Files, true);
   const nameClash = secrets.find((s) => parameters.some((p) => p.name === s.name));
   if (nameClash && files) {
     r.fail(
-      'SECRET_SIDECAR_PARAMETERS',
-      `must not reuse the name ${JSON.stringify(nameClash.name)} already used in SECRET_SIDECAR_SECRETS (both would write the same file)`,
+      SidecarEnv.Parameters,
+      `must not reuse the name ${JSON.stringify(nameClash.name)} already used in ${SidecarEnv.Secrets} (both would write the same file)`,
     );
   }
 
-  const ttlSeconds = r.int('SECRET_SIDECAR_TTL_SECONDS', ConfigLimits.ttlSeconds);
-  const percent = r.raw('SECRET_SIDECAR_REFRESH_AHEAD_PERCENT');
-  const aheadSeconds = r.int('SECRET_SIDECAR_REFRESH_AHEAD_SECONDS', {
+  const ttlSeconds = r.int(SidecarEnv.TtlSeconds, ConfigLimits.ttlSeconds);
+  const percent = r.raw(SidecarEnv.RefreshAheadPercent);
+  const aheadSeconds = r.int(SidecarEnv.RefreshAheadSeconds, {
     ...ConfigLimits.refreshAheadSeconds,
     default: undefined,
   });
-  const aheadPercent = r.int(
-    'SECRET_SIDECAR_REFRESH_AHEAD_PERCENT',
-    ConfigLimits.refreshAheadPercent,
-  );
+  const aheadPercent = r.int(SidecarEnv.RefreshAheadPercent, ConfigLimits.refreshAheadPercent);
   if (percent !== undefined && aheadSeconds !== undefined) {
     r.fail(
-      'SECRET_SIDECAR_REFRESH_AHEAD_SECONDS',
-      'must not be set together with SECRET_SIDECAR_REFRESH_AHEAD_PERCENT (choose one)',
+      SidecarEnv.RefreshAheadSeconds,
+      `must not be set together with ${SidecarEnv.RefreshAheadPercent} (choose one)`,
     );
   }
   const ttlMs = ttlSeconds * 1000;
@@ -119,24 +140,24 @@ export function loadConfig(env: Env): Readonly<ExtensionConfig> {
   if (aheadSeconds !== undefined) {
     if (aheadSeconds >= ttlSeconds && ttlSeconds > 0) {
       r.fail(
-        'SECRET_SIDECAR_REFRESH_AHEAD_SECONDS',
-        `must be less than SECRET_SIDECAR_TTL_SECONDS (${ttlSeconds}), got "${aheadSeconds}"`,
+        SidecarEnv.RefreshAheadSeconds,
+        `must be less than ${SidecarEnv.TtlSeconds} (${ttlSeconds}), got "${aheadSeconds}"`,
       );
     }
     refreshAheadMs = Math.min(aheadSeconds * 1000, ttlMs);
   }
 
-  const dir = r.string('SECRET_SIDECAR_DIR', DEFAULT_SECRET_DIR);
-  if (!isAbsolute(dir)) r.fail('SECRET_SIDECAR_DIR', `must be an absolute path, got "${dir}"`);
+  const dir = r.string(SidecarEnv.Dir, DEFAULT_SECRET_DIR);
+  if (!isAbsolute(dir)) r.fail(SidecarEnv.Dir, `must be an absolute path, got "${dir}"`);
 
-  const ownLevel = r.oneOf('SECRET_SIDECAR_LOG_LEVEL', LOG_LEVELS, 'info');
+  const ownLevel = r.oneOf(SidecarEnv.LogLevel, LOG_LEVELS, 'info');
   const events = eventList(r);
 
-  const token = r.raw('AWS_SESSION_TOKEN') ?? r.raw('AWS_CONTAINER_AUTHORIZATION_TOKEN');
+  const token = r.raw(LambdaEnv.SessionToken) ?? r.raw(LambdaEnv.ContainerAuthorizationToken);
   if (token === undefined) {
     r.fail(
-      'AWS_SESSION_TOKEN',
-      'must be set (or AWS_CONTAINER_AUTHORIZATION_TOKEN): it is the token callers must send in X-Aws-Parameters-Secrets-Token',
+      LambdaEnv.SessionToken,
+      `must be set (or ${LambdaEnv.ContainerAuthorizationToken}): it is the token callers must send in X-Aws-Parameters-Secrets-Token`,
     );
   }
 
@@ -145,19 +166,19 @@ export function loadConfig(env: Env): Readonly<ExtensionConfig> {
     parameters,
     ttlMs,
     refreshAheadMs,
-    maxStaleMs: r.int('SECRET_SIDECAR_MAX_STALE_SECONDS', ConfigLimits.maxStaleSeconds) * 1000,
-    httpPort: r.int('SECRET_SIDECAR_HTTP_PORT', ConfigLimits.httpPort),
+    maxStaleMs: r.int(SidecarEnv.MaxStaleSeconds, ConfigLimits.maxStaleSeconds) * 1000,
+    httpPort: r.int(SidecarEnv.HttpPort, ConfigLimits.httpPort),
     dir,
     files,
-    logLevel: effectiveLogLevel(ownLevel, r.raw('AWS_LAMBDA_LOG_LEVEL')),
-    upstreamTimeoutMs: r.int('SECRET_SIDECAR_UPSTREAM_TIMEOUT_MS', ConfigLimits.upstreamTimeoutMs),
-    prefetchTimeoutMs: r.int('SECRET_SIDECAR_PREFETCH_TIMEOUT_MS', ConfigLimits.prefetchTimeoutMs),
-    maxConnections: r.int('SECRET_SIDECAR_MAX_CONNECTIONS', ConfigLimits.maxConnections),
-    cacheSize: r.int('SECRET_SIDECAR_CACHE_SIZE', ConfigLimits.cacheSize),
+    logLevel: effectiveLogLevel(ownLevel, r.raw(LambdaEnv.LogLevel)),
+    upstreamTimeoutMs: r.int(SidecarEnv.UpstreamTimeoutMs, ConfigLimits.upstreamTimeoutMs),
+    prefetchTimeoutMs: r.int(SidecarEnv.PrefetchTimeoutMs, ConfigLimits.prefetchTimeoutMs),
+    maxConnections: r.int(SidecarEnv.MaxConnections, ConfigLimits.maxConnections),
+    cacheSize: r.int(SidecarEnv.CacheSize, ConfigLimits.cacheSize),
     events,
-    revalidate: r.bool('SECRET_SIDECAR_REVALIDATE', true),
+    revalidate: r.bool(SidecarEnv.Revalidate, true),
     token: token ?? '',
-    functionName: r.raw('AWS_LAMBDA_FUNCTION_NAME') ?? 'unknown',
+    functionName: r.raw(LambdaEnv.FunctionName) ?? 'unknown',
   };
   r.done();
   return deepFreeze(config);
@@ -200,7 +221,7 @@ function items(r: EnvReader, variable: string): ConfiguredItem[] {
 
 /** Parses `SECRET_SIDECAR_EVENTS`: a subset of INVOKE,SHUTDOWN that includes SHUTDOWN. */
 function eventList(r: EnvReader): ExtensionEventType[] {
-  const variable = 'SECRET_SIDECAR_EVENTS';
+  const variable = SidecarEnv.Events;
   const fallback: ExtensionEventType[] = ['INVOKE', 'SHUTDOWN'];
   if (r.raw(variable) === undefined) return fallback;
   const names = r.list(variable).map((s) => s.toUpperCase());

@@ -2,9 +2,20 @@
  * Environment of the sidecar client library: which port, directory and token to use.
  * Parsed once; the library's default client and the inference handler both use it.
  */
-import { deepFreeze, type Env, EnvReader } from '../shared/env.ts';
-import { DEFAULT_HTTP_PORT, DEFAULT_SECRET_DIR } from '../shared/sidecar-protocol.ts';
+import { deepFreeze, type Env, EnvReader, LambdaEnv } from '../shared/env.ts';
+import {
+  DEFAULT_HTTP_PORT,
+  DEFAULT_SECRET_DIR,
+  SidecarProtocolEnv,
+} from '../shared/sidecar-protocol.ts';
 import type { SidecarClientOptions } from './client.ts';
+
+/** The environment variables the client library reads, by name (the extension reads the same). */
+export const SidecarClientEnv = {
+  Dir: SidecarProtocolEnv.Dir,
+  HttpPort: SidecarProtocolEnv.HttpPort,
+  SessionToken: LambdaEnv.SessionToken,
+} as const;
 
 /** What the client library reads from the environment. */
 export interface SidecarClientConfig {
@@ -22,12 +33,12 @@ export interface SidecarClientConfig {
  */
 export function readSidecarClientConfig(r: EnvReader): SidecarClientConfig {
   return {
-    dir: r.string('SECRET_SIDECAR_DIR', DEFAULT_SECRET_DIR, {
+    dir: r.string(SidecarClientEnv.Dir, DEFAULT_SECRET_DIR, {
       pattern: /^\//,
       allowed: 'an absolute path',
     }),
-    port: r.int('SECRET_SIDECAR_HTTP_PORT', { default: DEFAULT_HTTP_PORT, min: 1, max: 65535 }),
-    token: r.raw('AWS_SESSION_TOKEN'),
+    port: r.int(SidecarClientEnv.HttpPort, { default: DEFAULT_HTTP_PORT, min: 1, max: 65535 }),
+    token: r.raw(SidecarClientEnv.SessionToken),
   };
 }
 

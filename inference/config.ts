@@ -2,9 +2,24 @@
  * Configuration of the inference functions, parsed once from the environment into
  * a frozen object. Every problem is reported at once by one {@link ConfigError}.
  */
-import { deepFreeze, type Env, EnvReader } from '../shared/env.ts';
+import { deepFreeze, type Env, EnvReader, LambdaEnv } from '../shared/env.ts';
 import { effectiveLogLevel, LOG_LEVELS, LogLevel } from '../shared/logger.ts';
 import { readSidecarClientConfig, type SidecarClientConfig } from './client-config.ts';
+
+/** The inference functions' environment variables, by name. */
+export const InferenceEnv = {
+  SecretAlias: 'INFERENCE_SECRET_ALIAS',
+  RequiredScope: 'INFERENCE_REQUIRED_SCOPE',
+  AllowedModels: 'INFERENCE_ALLOWED_MODELS',
+  DefaultModel: 'INFERENCE_DEFAULT_MODEL',
+  BaseUrl: 'INFERENCE_BASE_URL',
+  ProviderTimeoutMs: 'INFERENCE_PROVIDER_TIMEOUT_MS',
+  MaxBodyBytes: 'INFERENCE_MAX_BODY_BYTES',
+  MaxMessages: 'INFERENCE_MAX_MESSAGES',
+  MaxTokens: 'INFERENCE_MAX_TOKENS',
+  LogContent: 'INFERENCE_LOG_CONTENT',
+  LogLevel: 'INFERENCE_LOG_LEVEL',
+} as const;
 
 /** Models allowed when `INFERENCE_ALLOWED_MODELS` is not set. */
 export const DEFAULT_ALLOWED_MODELS: readonly string[] = Object.freeze([
@@ -55,50 +70,50 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
  */
 export function loadInferenceConfig(env: Env): Readonly<InferenceConfig> {
   const r = new EnvReader(env);
-  const allowedModels = r.list('INFERENCE_ALLOWED_MODELS');
+  const allowedModels = r.list(InferenceEnv.AllowedModels);
   const models = allowedModels.length > 0 ? allowedModels : [...DEFAULT_ALLOWED_MODELS];
   const bad = models.filter((m) => !MODEL_ID.test(m));
   if (bad.length > 0) {
     r.fail(
-      'INFERENCE_ALLOWED_MODELS',
+      InferenceEnv.AllowedModels,
       `must be a comma-separated list of model ids (letters, digits, . _ : / @ -), got ${JSON.stringify(bad.join(','))}`,
     );
   }
-  const defaultModel = r.string('INFERENCE_DEFAULT_MODEL', undefined);
+  const defaultModel = r.string(InferenceEnv.DefaultModel, undefined);
   if (defaultModel !== undefined && !models.includes(defaultModel)) {
     r.fail(
-      'INFERENCE_DEFAULT_MODEL',
-      `must be one of INFERENCE_ALLOWED_MODELS (${models.join(', ')}), got ${JSON.stringify(defaultModel)}`,
+      InferenceEnv.DefaultModel,
+      `must be one of ${InferenceEnv.AllowedModels} (${models.join(', ')}), got ${JSON.stringify(defaultModel)}`,
     );
   }
-  const ownLevel = r.oneOf('INFERENCE_LOG_LEVEL', LOG_LEVELS, LogLevel.INFO);
+  const ownLevel = r.oneOf(InferenceEnv.LogLevel, LOG_LEVELS, LogLevel.INFO);
   const config: InferenceConfig = {
-    secretAlias: r.string('INFERENCE_SECRET_ALIAS', 'provider', {
+    secretAlias: r.string(InferenceEnv.SecretAlias, 'provider', {
       pattern: /^[A-Za-z0-9/_+=.@:-]{1,2048}$/,
       allowed: 'a secret alias, name or ARN (letters, digits and /_+=.@:-)',
     }),
-    requiredScope: r.string('INFERENCE_REQUIRED_SCOPE', 'secret-sidecar/invoke', {
+    requiredScope: r.string(InferenceEnv.RequiredScope, 'secret-sidecar/invoke', {
       pattern: /^\S{1,256}$/,
       allowed: 'one OAuth scope without spaces',
     }),
     allowedModels: models,
     defaultModel: defaultModel ?? models[0] ?? 'gpt-4o-mini',
-    baseURL: r.url('INFERENCE_BASE_URL', undefined),
-    providerTimeoutMs: r.int('INFERENCE_PROVIDER_TIMEOUT_MS', {
+    baseURL: r.url(InferenceEnv.BaseUrl, undefined),
+    providerTimeoutMs: r.int(InferenceEnv.ProviderTimeoutMs, {
       default: 30_000,
       min: 100,
       max: 900_000,
     }),
-    maxBodyBytes: r.int('INFERENCE_MAX_BODY_BYTES', {
+    maxBodyBytes: r.int(InferenceEnv.MaxBodyBytes, {
       default: 64 * 1024,
       min: 256,
       max: 6 * 1024 * 1024,
     }),
-    maxMessages: r.int('INFERENCE_MAX_MESSAGES', { default: 50, min: 1, max: 1000 }),
-    maxTokens: r.int('INFERENCE_MAX_TOKENS', { default: 1024, min: 1, max: 200_000 }),
-    logContent: r.bool('INFERENCE_LOG_CONTENT', false),
-    logLevel: effectiveLogLevel(ownLevel, r.raw('AWS_LAMBDA_LOG_LEVEL')),
-    functionName: r.string('AWS_LAMBDA_FUNCTION_NAME', 'inference'),
+    maxMessages: r.int(InferenceEnv.MaxMessages, { default: 50, min: 1, max: 1000 }),
+    maxTokens: r.int(InferenceEnv.MaxTokens, { default: 1024, min: 1, max: 200_000 }),
+    logContent: r.bool(InferenceEnv.LogContent, false),
+    logLevel: effectiveLogLevel(ownLevel, r.raw(LambdaEnv.LogLevel)),
+    functionName: r.string(LambdaEnv.FunctionName, 'inference'),
     sidecar: readSidecarClientConfig(r),
   };
   r.done();

@@ -3,8 +3,18 @@
  * Provider base URLs are not here: they come from the admin secret (`adminBaseURL`)
  * and the rotated secret (`baseURL`), with the public defaults.
  */
-import { deepFreeze, type Env, EnvReader } from '../shared/env.ts';
+import { deepFreeze, type Env, EnvReader, LambdaEnv } from '../shared/env.ts';
 import { effectiveLogLevel, LOG_LEVELS, type LogLevel } from '../shared/logger.ts';
+
+/** The rotation function's environment variables, by name. */
+export const RotationEnv = {
+  AdminSecretArn: 'ROTATION_ADMIN_SECRET_ARN',
+  KeyPoolSecretArn: 'ROTATION_KEY_POOL_SECRET_ARN',
+  KeyPoolLowWatermark: 'ROTATION_KEY_POOL_LOW_WATERMARK',
+  TestAttempts: 'ROTATION_TEST_ATTEMPTS',
+  TestBackoffMs: 'ROTATION_TEST_BACKOFF_MS',
+  LogLevel: 'ROTATION_LOG_LEVEL',
+} as const;
 
 /** Validated configuration. */
 export interface RotationConfig {
@@ -36,19 +46,19 @@ export const PROVIDER_HTTP_TIMEOUT_MS = 10_000;
 /** Parses the rotation function's environment; throws one ConfigError listing every problem. */
 export function loadRotationConfig(env: Env): RotationConfig {
   const r = new EnvReader(env);
-  const own = r.oneOf('ROTATION_LOG_LEVEL', LOG_LEVELS, 'info');
+  const own = r.oneOf(RotationEnv.LogLevel, LOG_LEVELS, 'info');
   const config: RotationConfig = {
-    adminSecretArn: r.string('ROTATION_ADMIN_SECRET_ARN', undefined, SECRET_REF),
-    keyPoolSecretArn: r.string('ROTATION_KEY_POOL_SECRET_ARN', undefined, SECRET_REF),
-    keyPoolLowWatermark: r.int('ROTATION_KEY_POOL_LOW_WATERMARK', {
+    adminSecretArn: r.string(RotationEnv.AdminSecretArn, undefined, SECRET_REF),
+    keyPoolSecretArn: r.string(RotationEnv.KeyPoolSecretArn, undefined, SECRET_REF),
+    keyPoolLowWatermark: r.int(RotationEnv.KeyPoolLowWatermark, {
       default: 2,
       min: 0,
       max: 1000,
     }),
-    testAttempts: r.int('ROTATION_TEST_ATTEMPTS', { default: 5, min: 1, max: 20 }),
-    testBackoffMs: r.int('ROTATION_TEST_BACKOFF_MS', { default: 1000, min: 0, max: 60_000 }),
-    logLevel: effectiveLogLevel(own, r.raw('AWS_LAMBDA_LOG_LEVEL')),
-    functionName: r.string('AWS_LAMBDA_FUNCTION_NAME', 'secret-sidecar-rotation'),
+    testAttempts: r.int(RotationEnv.TestAttempts, { default: 5, min: 1, max: 20 }),
+    testBackoffMs: r.int(RotationEnv.TestBackoffMs, { default: 1000, min: 0, max: 60_000 }),
+    logLevel: effectiveLogLevel(own, r.raw(LambdaEnv.LogLevel)),
+    functionName: r.string(LambdaEnv.FunctionName, 'secret-sidecar-rotation'),
     httpTimeoutMs: PROVIDER_HTTP_TIMEOUT_MS,
   };
   r.done();

@@ -15,13 +15,14 @@ export const Provider = {
   OpenAI: 'openai',
   Google: 'google',
   Anthropic: 'anthropic',
+  /** Random bytes from KMS: no provider, for demos and tests. */
   Random: 'random',
 } as const;
 
 /** One of {@link Provider}. */
 export type Provider = (typeof Provider)[keyof typeof Provider];
 
-/** Every provider name, for error messages. */
+/** Every provider, in a stable order (for validation and error messages). */
 export const PROVIDERS: readonly Provider[] = Object.values(Provider);
 
 /** A key this rotation will revoke once it is no longer AWSCURRENT or AWSPREVIOUS. */

@@ -11,6 +11,15 @@ import { ConfigError, type ConfigIssue } from './errors.ts';
 /** A snapshot of environment variables. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** Variables the Lambda runtime sets in every function's environment that our parsers read. */
+export const LambdaEnv = {
+  FunctionName: 'AWS_LAMBDA_FUNCTION_NAME',
+  /** The function's advanced logging level; wins over each part's own log level. */
+  LogLevel: 'AWS_LAMBDA_LOG_LEVEL',
+  SessionToken: 'AWS_SESSION_TOKEN',
+  ContainerAuthorizationToken: 'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+} as const;
+
 interface IntOptions<D extends number | undefined> {
   readonly default: D;
   readonly min: number;

@@ -13,6 +13,15 @@ export const TOKEN_HEADER = 'x-aws-parameters-secrets-token';
 /** Default directory of the secret files. */
 export const DEFAULT_SECRET_DIR = '/tmp/secret-sidecar';
 
+/**
+ * Variables both the extension and its client library read, so a function sets
+ * them once: the port ({@link DEFAULT_HTTP_PORT}) and folder ({@link DEFAULT_SECRET_DIR}).
+ */
+export const SidecarProtocolEnv = {
+  HttpPort: 'SECRET_SIDECAR_HTTP_PORT',
+  Dir: 'SECRET_SIDECAR_DIR',
+} as const;
+
 /** The extension's registered name; equals its file name in `/opt/extensions/`. */
 export const EXTENSION_NAME = 'secret-sidecar';
 
