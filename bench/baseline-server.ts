@@ -4,9 +4,7 @@
  * token check, no cache, no routing). The difference to the sidecar's HTTP figures is
  * what the extension itself costs.
  */
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../fakes/local-server.ts';
 import { BENCH_SECRET_ID, BENCH_SECRET_VALUE } from './fixture.ts';
 
 /** A running baseline server. */
@@ -25,18 +23,9 @@ export async function startBaselineServer(): Promise<BaselineServer> {
     VersionStages: ['AWSCURRENT'],
     CreatedDate: 1_767_225_600,
   });
-  const server = createServer((_req, res) => {
+  const { port, close } = await listenLocal((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { port, close };
 }

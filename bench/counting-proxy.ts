@@ -4,9 +4,8 @@
  * `PT/parameters/...`, the bench's direct client adds {@link DIRECT_USER_AGENT}, and
  * everything else comes from the extension.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingHttpHeaders, request } from 'node:http';
+import { listenLocal } from '../fakes/local-server.ts';
 import { DIRECT_USER_AGENT } from './methods.ts';
 
 /** Who made an upstream call. */
@@ -53,7 +52,7 @@ export interface CountingProxy {
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
   const calls: UpstreamCall[] = [];
-  const server: Server = createServer((req, res) => {
+  const server = await listenLocal((req, res) => {
     calls.push({ caller: callerOf(req.headers), action: actionOf(req.headers), at: Date.now() });
     const forward = request(
       {
@@ -74,16 +73,5 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     });
     req.pipe(forward);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { endpoint: server.origin, calls, close: server.close };
 }

@@ -4,10 +4,8 @@
  * one port, sharing one key registry, so a rotated key is accepted for inference
  * the moment it is minted and refused the moment it is deleted.
  */
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KeyRegistry } from '../fakes/key-registry.ts';
+import { listenLocal, sendJson } from '../fakes/local-server.ts';
 import { createOpenAIAdminHandler, OpenAIAdminState } from '../fakes/openai-admin.ts';
 import { type ChatRequestRecord, createOpenAIChatHandler } from '../fakes/openai-chat.ts';
 
@@ -34,28 +32,14 @@ export async function startFakeOpenAI(models: readonly string[]): Promise<FakeOp
     requests,
     answer: (messages) => `Echo: ${messages.at(-1)?.content ?? ''}`,
   });
-  const server = createServer((req, res) => {
+  const server = await listenLocal((req, res) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     const handled = path.startsWith('/v1/organization/')
       ? adminRoutes(req, res)
       : chatRoutes(req, res);
     if (!handled) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: 'Not found', type: 'invalid_request_error' } }));
+      sendJson(res, 404, { error: { message: 'Not found', type: 'invalid_request_error' } });
     }
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    registry,
-    admin,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: `${server.origin}/v1`, registry, admin, requests, close: server.close };
 }

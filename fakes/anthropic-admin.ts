@@ -11,9 +11,9 @@
  * are mirrored into a {@link KeyRegistry}.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeyRegistry } from './key-registry.ts';
+import { listenLocal, readJson, sendJson } from './local-server.ts';
 
 /** Routes that can be made to fail. */
 export type AnthropicRoute = 'list' | 'get' | 'update' | 'models';
@@ -103,7 +103,7 @@ export function createAnthropicAdminHandler(
     const isModels = req.method === 'GET' && path === '/v1/models';
     const admin = path.match(/^\/v1\/organizations\/api_keys(?:\/([^/]+))?$/);
     if (!isModels && !admin) return false;
-    readBody(req, (body) => {
+    readJson(req, (body) => {
       if (!header(req, 'anthropic-version')) {
         return error(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
       }
@@ -115,7 +115,7 @@ export function createAnthropicAdminHandler(
         if (!key || !k || k.status !== 'active' || !state.registry.isValid(key)) {
           return error(res, 401, 'authentication_error', 'invalid x-api-key');
         }
-        return sendJson(res, 200, {
+        return reply(res, 200, {
           data: [
             {
               type: 'model',
@@ -147,7 +147,7 @@ export function createAnthropicAdminHandler(
         const afterId = url.searchParams.get('after_id');
         const start = afterId ? all.findIndex((k) => k.id === afterId) + 1 : 0;
         const page = all.slice(start, start + limit);
-        return sendJson(res, 200, {
+        return reply(res, 200, {
           data: page.map(resource),
           has_more: start + limit < all.length,
           first_id: page[0]?.id ?? null,
@@ -159,7 +159,7 @@ export function createAnthropicAdminHandler(
         const fault = state.takeFault('get');
         if (fault) return error(res, fault, 'api_error', 'Internal server error');
         if (!k) return error(res, 404, 'not_found_error', `API key ${id} not found`);
-        return sendJson(res, 200, resource(k));
+        return reply(res, 200, resource(k));
       }
       if (req.method === 'POST') {
         const fault = state.takeFault('update');
@@ -190,7 +190,7 @@ export function createAnthropicAdminHandler(
         }
         if (typeof b.name === 'string') k.name = b.name;
         if (typeof b.status === 'string') state.setStatus(k, b.status as AnthropicKeyStatus);
-        return sendJson(res, 200, resource(k));
+        return reply(res, 200, resource(k));
       }
       return error(res, 405, 'invalid_request_error', 'Method not allowed');
     });
@@ -218,30 +218,11 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 function error(res: ServerResponse, status: number, type: string, message: string): void {
-  sendJson(res, status, { type: 'error', error: { type, message } });
+  reply(res, status, { type: 'error', error: { type, message } });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'request-id': `req_${randomBytes(8).toString('hex')}`,
-  });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage, done: (body: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    done(body);
-  });
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  sendJson(res, status, body, { 'request-id': `req_${randomBytes(8).toString('hex')}` });
 }
 
 /** A running fake. */
@@ -258,18 +239,8 @@ export async function startAnthropicAdminServer(
 ): Promise<AnthropicAdminServer> {
   const state = new AnthropicAdminState(options);
   const handle = createAnthropicAdminHandler(state);
-  const server = createServer((req, res) => {
+  const server = await listenLocal((req, res) => {
     if (!handle(req, res)) error(res, 404, 'not_found_error', 'Not found');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: server.origin, state, close: server.close };
 }

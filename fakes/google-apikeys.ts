@@ -20,9 +20,9 @@ import {
   randomBytes,
   randomUUID,
 } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeyRegistry } from './key-registry.ts';
+import { listenLocal, readText, sendJson } from './local-server.ts';
 
 /** Routes that can be made to fail. */
 export type GoogleRoute = 'token' | 'create' | 'get' | 'keyString' | 'list' | 'delete' | 'models';
@@ -186,7 +186,7 @@ export function createGoogleApiKeysHandler(
     const url = new URL(req.url ?? '/', 'http://fake');
     const path = url.pathname;
     if (req.method === 'POST' && path === '/token') {
-      readBody(req, (text) => token(state, req, res, text));
+      readText(req, (text) => token(state, req, res, text));
       return true;
     }
     if (req.method === 'GET' && path === '/v1beta/models') {
@@ -198,7 +198,7 @@ export function createGoogleApiKeysHandler(
       const key = header(req, 'x-goog-api-key') ?? url.searchParams.get('key') ?? '';
       const verdict = state.accepts(key);
       if (verdict === 'invalid') {
-        sendJson(res, 400, {
+        reply(res, 400, {
           error: {
             code: 400,
             message: 'API key not valid. Please pass a valid API key.',
@@ -219,7 +219,7 @@ export function createGoogleApiKeysHandler(
         rpcError(res, 403, 'PERMISSION_DENIED', 'Requests to this API are blocked.');
         return true;
       }
-      sendJson(res, 200, {
+      reply(res, 200, {
         models: [
           {
             name: 'models/gemini-2.5-flash',
@@ -232,7 +232,7 @@ export function createGoogleApiKeysHandler(
       return true;
     }
     if (!path.startsWith('/v2/')) return false;
-    readBody(req, (text) => v2(state, req, res, url, text));
+    readText(req, (text) => v2(state, req, res, url, text));
     return true;
   };
 }
@@ -245,7 +245,7 @@ function token(
 ): true {
   const fault = state.takeFault('token');
   if (fault)
-    return sendJson(res, fault, {
+    return reply(res, fault, {
       error: 'internal_failure',
       error_description: 'injected failure',
     });
@@ -256,7 +256,7 @@ function token(
     grant !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' ||
     !header(req, 'content-type')?.includes('x-www-form-urlencoded')
   ) {
-    return sendJson(res, 400, {
+    return reply(res, 400, {
       error: 'unsupported_grant_type',
       error_description: 'Invalid grant_type',
     });
@@ -280,7 +280,7 @@ function token(
     ok = false;
   }
   if (!ok)
-    return sendJson(res, 400, {
+    return reply(res, 400, {
       error: 'invalid_grant',
       error_description: 'Invalid JWT Signature.',
     });
@@ -294,14 +294,14 @@ function token(
     typeof claims.scope !== 'string' ||
     !claims.scope.includes('https://www.googleapis.com/auth/cloud-platform')
   ) {
-    return sendJson(res, 400, {
+    return reply(res, 400, {
       error: 'invalid_grant',
       error_description: 'Invalid JWT: claims are not valid.',
     });
   }
   const access = `ya29.fake-${randomBytes(24).toString('base64url')}`;
   state.tokens.add(access);
-  return sendJson(res, 200, { access_token: access, expires_in: 3599, token_type: 'Bearer' });
+  return reply(res, 200, { access_token: access, expires_in: 3599, token_type: 'Bearer' });
 }
 
 function v2(
@@ -327,7 +327,7 @@ function v2(
     if (!o) return rpcError(res, 404, 'NOT_FOUND', 'Operation not found.');
     o.polls -= 1;
     if (o.polls <= 0 && o.response === undefined) o.response = o.finish();
-    return sendJson(res, 200, operationBody(o));
+    return reply(res, 200, operationBody(o));
   }
   const m = path.match(
     /^\/v2\/projects\/([^/]+)\/locations\/([^/]+)\/keys(?:\/([^/:]+))?(\/keyString|:undelete)?$/,
@@ -358,7 +358,7 @@ function v2(
       );
       const start = Number(url.searchParams.get('pageToken') ?? '0') || 0;
       const page = all.slice(start, start + size);
-      return sendJson(res, 200, {
+      return reply(res, 200, {
         keys: page.map((k) => state.keyResource(k)),
         ...(start + size < all.length ? { nextPageToken: String(start + size) } : {}),
       });
@@ -370,20 +370,20 @@ function v2(
     const fault = state.takeFault('keyString');
     if (fault) return rpcError(res, fault, 'UNAVAILABLE', 'injected failure');
     if (!k || k.deleteTime) return rpcError(res, 404, 'NOT_FOUND', `Key ${keyId} not found.`);
-    return sendJson(res, 200, { keyString: k.keyString });
+    return reply(res, 200, { keyString: k.keyString });
   }
   if (suffix === ':undelete' && req.method === 'POST') {
     if (!k?.deleteTime) return rpcError(res, 400, 'FAILED_PRECONDITION', 'The key is not deleted.');
     k.deleteTime = undefined;
     state.registry.add(k.keyString, { provider: 'google', keyId }, keyId);
-    return sendJson(res, 200, doneOperation(state, { '@type': KEY_TYPE, ...state.keyResource(k) }));
+    return reply(res, 200, doneOperation(state, { '@type': KEY_TYPE, ...state.keyResource(k) }));
   }
   if (suffix !== undefined) return rpcError(res, 404, 'NOT_FOUND', 'Method not found.');
   if (req.method === 'GET') {
     const fault = state.takeFault('get');
     if (fault) return rpcError(res, fault, 'UNAVAILABLE', 'injected failure');
     if (!k) return rpcError(res, 404, 'NOT_FOUND', `Key ${keyId} not found.`);
-    return sendJson(res, 200, state.keyResource(k));
+    return reply(res, 200, state.keyResource(k));
   }
   if (req.method === 'DELETE') {
     const fault = state.takeFault('delete');
@@ -393,7 +393,7 @@ function v2(
       return rpcError(res, 400, 'FAILED_PRECONDITION', 'The key is already deleted.');
     k.deleteTime = new Date().toISOString();
     state.registry.revokeById(keyId);
-    return sendJson(res, 200, doneOperation(state, { '@type': KEY_TYPE, ...state.keyResource(k) }));
+    return reply(res, 200, doneOperation(state, { '@type': KEY_TYPE, ...state.keyResource(k) }));
   }
   return rpcError(res, 405, 'INVALID_ARGUMENT', 'Method not allowed.');
 }
@@ -434,7 +434,7 @@ function createKey(state: GoogleApiKeysState, res: ServerResponse, url: URL, tex
     },
   };
   state.operations.set(name, o);
-  return sendJson(res, 200, operationBody(o));
+  return reply(res, 200, operationBody(o));
 }
 
 function doneOperation(state: GoogleApiKeysState, response: unknown): Record<string, unknown> {
@@ -455,7 +455,7 @@ function operationBody(o: Operation): Record<string, unknown> {
 }
 
 function rpcError(res: ServerResponse, code: number, status: string, message: string): true {
-  return sendJson(res, code, { error: { code, message, status } });
+  return reply(res, code, { error: { code, message, status } });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -463,16 +463,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): true {
-  res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-  res.end(JSON.stringify(body));
-  return true;
-}
-
-function readBody(req: IncomingMessage, done: (text: string) => void): void {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+function reply(res: ServerResponse, status: number, body: unknown): true {
+  return sendJson(res, status, body, { 'content-type': 'application/json; charset=UTF-8' });
 }
 
 /** A running fake. */
@@ -489,18 +481,8 @@ export async function startGoogleApiKeysServer(
 ): Promise<GoogleApiKeysServer> {
   const state = new GoogleApiKeysState(options);
   const handle = createGoogleApiKeysHandler(state);
-  const server = createServer((req, res) => {
+  const server = await listenLocal((req, res) => {
     if (!handle(req, res)) rpcError(res, 404, 'NOT_FOUND', 'Not found.');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: server.origin, state, close: server.close };
 }

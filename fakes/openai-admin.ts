@@ -12,9 +12,9 @@
  *  GET    /models                                                           (with a project key)
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeyRegistry } from './key-registry.ts';
+import { listenLocal, readJson, sendJson } from './local-server.ts';
 
 /** Routes that can be made to fail. */
 export type OpenAIAdminRoute = 'create' | 'list' | 'get' | 'delete' | 'models';
@@ -138,7 +138,7 @@ export function createOpenAIAdminHandler(
       }
       const key = bearer(req);
       if (!key || !state.accepts(key)) {
-        sendJson(res, 401, {
+        reply(res, 401, {
           error: {
             message: `Incorrect API key provided: ${hint(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
             type: 'invalid_request_error',
@@ -148,7 +148,7 @@ export function createOpenAIAdminHandler(
         });
         return true;
       }
-      sendJson(res, 200, {
+      reply(res, 200, {
         object: 'list',
         data: [{ id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' }],
       });
@@ -156,9 +156,9 @@ export function createOpenAIAdminHandler(
     }
     if (!project) return false;
     const [, projectId, rest = ''] = project;
-    readBody(req, (body) => {
+    readJson(req, (body) => {
       if (bearer(req) !== state.adminKey) {
-        return sendJson(res, 401, {
+        return reply(res, 401, {
           error: {
             message: 'Invalid authorization header. Admin API keys are required.',
             type: 'invalid_request_error',
@@ -188,7 +188,7 @@ export function createOpenAIAdminHandler(
           );
         }
         const k = state.mint(typeof name === 'string' ? name : 'Secret key');
-        return sendJson(res, 200, {
+        return reply(res, 200, {
           object: 'organization.project.service_account.api_key',
           id: k.id,
           name: k.name,
@@ -207,7 +207,7 @@ export function createOpenAIAdminHandler(
         const after = url.searchParams.get('after');
         const start = after ? all.findIndex((k) => k.id === after) + 1 : 0;
         const page = all.slice(start, start + limit);
-        return sendJson(res, 200, {
+        return reply(res, 200, {
           object: 'list',
           data: page.map(listed),
           first_id: page[0]?.id ?? null,
@@ -222,11 +222,11 @@ export function createOpenAIAdminHandler(
         const id = decodeURIComponent(one[1] ?? '');
         const k = state.keys.get(id);
         if (!k) return fail(res, 404, 'invalid_request_error', `No such API key: ${id}`);
-        if (req.method === 'GET') return sendJson(res, 200, listed(k));
+        if (req.method === 'GET') return reply(res, 200, listed(k));
         state.keys.delete(id);
         state.deleted.push(id);
         state.registry.revokeById(id);
-        return sendJson(res, 200, {
+        return reply(res, 200, {
           object: 'organization.project.api_key.deleted',
           id,
           deleted: true,
@@ -270,27 +270,11 @@ function bearer(req: IncomingMessage): string | undefined {
 }
 
 function fail(res: ServerResponse, status: number, type: string, message: string): void {
-  sendJson(res, status, { error: { message, type, param: null, code: null } });
+  reply(res, status, { error: { message, type, param: null, code: null } });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'openai-version': '2020-10-01' });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage, done: (body: unknown) => void): void {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown;
-    try {
-      body = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    done(body);
-  });
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  sendJson(res, status, body, { 'openai-version': '2020-10-01' });
 }
 
 /** A running fake. */
@@ -307,18 +291,8 @@ export async function startOpenAIAdminServer(
 ): Promise<OpenAIAdminServer> {
   const state = new OpenAIAdminState(options);
   const handle = createOpenAIAdminHandler(state);
-  const server = createServer((req, res) => {
+  const server = await listenLocal((req, res) => {
     if (!handle(req, res)) fail(res, 404, 'invalid_request_error', 'Invalid URL');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: `${server.origin}/v1`, state, close: server.close };
 }

@@ -8,9 +8,9 @@
  * and never echoes a key back (like the real API, which masks it).
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KeyRegistry } from './key-registry.ts';
+import { listenLocal, sendJson } from './local-server.ts';
 
 /** A scripted failure or delay for the next matching requests. */
 export type ChatFault =
@@ -146,7 +146,7 @@ export function createOpenAIChatHandler(
     if (isModels) {
       drain(req);
       record(200);
-      sendJson(res, 200, {
+      reply(res, 200, {
         object: 'list',
         data: models.map((id) => ({
           id,
@@ -187,27 +187,18 @@ export async function startOpenAIChatServer(options: OpenAIChatOptions): Promise
   const faults = options.faults ?? new ChatFaults();
   const requests = options.requests ?? [];
   const handle = createOpenAIChatHandler({ ...options, faults, requests });
-  const server = createServer((req, res) => {
+  const server = await listenLocal((req, res) => {
     if (!handle(req, res)) {
       drain(req);
       sendError(res, 404, { message: 'Not found', type: 'invalid_request_error' });
     }
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const origin = `http://127.0.0.1:${port}`;
   return {
-    url: `${origin}/v1`,
-    origin,
+    url: `${server.origin}/v1`,
+    origin: server.origin,
     faults,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: server.close,
   };
 }
 
@@ -293,7 +284,7 @@ async function handleCompletion(
   const created = Math.floor(Date.now() / 1000);
   ctx.record(200, extra);
   if (!stream) {
-    sendJson(res, 200, {
+    reply(res, 200, {
       id,
       object: 'chat.completion',
       created,
@@ -431,7 +422,7 @@ function sendError(
   e: { message: string; type: string; param?: string; code?: string },
   headers: Record<string, string> = {},
 ): void {
-  sendJson(
+  reply(
     res,
     status,
     { error: { message: e.message, type: e.type, param: e.param ?? null, code: e.code ?? null } },
@@ -439,20 +430,16 @@ function sendError(
   );
 }
 
-function sendJson(
+function reply(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
+  sendJson(res, status, body, {
     'x-request-id': `req_${randomBytes(8).toString('hex')}`,
     ...headers,
   });
-  res.end(text);
 }
 
 function keyIdOf(req: IncomingMessage, registry: KeyRegistry): string {

@@ -16,8 +16,8 @@
  * It never invokes a rotation function: a driver (fakes/rotation-driver.ts) plays that part.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocal, readText, sendJson } from './local-server.ts';
 
 /** An AWS error as the JSON protocol carries it. */
 export class AwsServiceError extends Error {
@@ -463,9 +463,7 @@ export function createStrictSecretsManagerHandler(
       return false;
     }
     const op = target.slice('secretsmanager.'.length);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    readText(req, (text) => {
       let status = 200;
       let body: unknown;
       const headers: Record<string, string> = {
@@ -473,7 +471,6 @@ export function createStrictSecretsManagerHandler(
         'x-amzn-requestid': randomUUID(),
       };
       try {
-        const text = Buffer.concat(chunks).toString('utf8');
         const input = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
         body = model.call(op, input);
       } catch (err) {
@@ -489,8 +486,7 @@ export function createStrictSecretsManagerHandler(
         headers['x-amzn-errortype'] = e.type;
         body = { __type: e.type, message: e.message };
       }
-      res.writeHead(status, headers);
-      res.end(JSON.stringify(body));
+      sendJson(res, status, body, headers);
     });
     return true;
   };
@@ -510,21 +506,10 @@ export async function startStrictSecretsManager(
 ): Promise<StrictSecretsManagerServer> {
   const state = new StrictSecretsManager(options);
   const handle = createStrictSecretsManagerHandler(state);
-  const server = createServer((req, res) => {
+  const server = await listenLocal((req, res) => {
     if (!handle(req, res)) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ __type: 'UnknownOperationException', message: 'not found' }));
+      sendJson(res, 404, { __type: 'UnknownOperationException', message: 'not found' });
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: server.origin, state, close: server.close };
 }
