@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeyRegistry } from './key-registry.ts';
 import { listenLocal, readJson, sendJson } from './local-server.ts';
+import { RouteFaults } from './route-faults.ts';
 
 /** Routes that can be made to fail. */
 export type AnthropicRoute = 'list' | 'get' | 'update' | 'models';
@@ -44,7 +45,7 @@ export class AnthropicAdminState {
   readonly keys = new Map<string, AnthropicFakeKey>();
   /** Status updates received, in order. */
   readonly updates: { id: string; status: string }[] = [];
-  readonly #faults = new Map<AnthropicRoute, { status: number; times: number }>();
+  readonly #faults = new RouteFaults<AnthropicRoute>();
 
   constructor(options: AnthropicAdminOptions = {}) {
     this.registry = options.registry ?? new KeyRegistry();
@@ -69,16 +70,12 @@ export class AnthropicAdminState {
 
   /** Makes the next `times` calls to `route` answer `status`. */
   failNext(route: AnthropicRoute, status: number, times = 1): void {
-    this.#faults.set(route, { status, times });
+    this.#faults.failNext(route, status, times);
   }
 
   /** @internal */
   takeFault(route: AnthropicRoute): number | undefined {
-    const f = this.#faults.get(route);
-    if (!f) return undefined;
-    f.times -= 1;
-    if (f.times <= 0) this.#faults.delete(route);
-    return f.status;
+    return this.#faults.take(route);
   }
 
   /** @internal */

@@ -23,6 +23,7 @@ import {
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeyRegistry } from './key-registry.ts';
 import { listenLocal, readText, sendJson } from './local-server.ts';
+import { RouteFaults } from './route-faults.ts';
 
 /** Routes that can be made to fail. */
 export type GoogleRoute = 'token' | 'create' | 'get' | 'keyString' | 'list' | 'delete' | 'models';
@@ -77,7 +78,7 @@ export class GoogleApiKeysState {
   /** A new key is refused by Gemini this many times (propagation delay). */
   propagationRejections = 0;
   readonly #notYet = new Map<string, number>();
-  readonly #faults = new Map<GoogleRoute, { status: number; times: number }>();
+  readonly #faults = new RouteFaults<GoogleRoute>();
 
   constructor(options: GoogleApiKeysOptions) {
     this.registry = options.registry ?? new KeyRegistry();
@@ -93,7 +94,7 @@ export class GoogleApiKeysState {
 
   /** Makes the next `times` calls to `route` answer `status`. */
   failNext(route: GoogleRoute, status: number, times = 1): void {
-    this.#faults.set(route, { status, times });
+    this.#faults.failNext(route, status, times);
   }
 
   /** Creates a key as the Cloud Console would (not counted in {@link GoogleApiKeysState.created}). */
@@ -135,11 +136,7 @@ export class GoogleApiKeysState {
 
   /** @internal */
   takeFault(route: GoogleRoute): number | undefined {
-    const f = this.#faults.get(route);
-    if (!f) return undefined;
-    f.times -= 1;
-    if (f.times <= 0) this.#faults.delete(route);
-    return f.status;
+    return this.#faults.take(route);
   }
 
   /** @internal */

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KeyRegistry } from './key-registry.ts';
 import { listenLocal, readJson, sendJson } from './local-server.ts';
+import { RouteFaults } from './route-faults.ts';
 
 /** Routes that can be made to fail. */
 export type OpenAIAdminRoute = 'create' | 'list' | 'get' | 'delete' | 'models';
@@ -54,7 +55,7 @@ export class OpenAIAdminState {
   /** A newly minted key is refused by /models this many times (propagation delay). */
   propagationRejections = 0;
   readonly #notYet = new Map<string, number>();
-  readonly #faults = new Map<OpenAIAdminRoute, { status: number; times: number }>();
+  readonly #faults = new RouteFaults<OpenAIAdminRoute>();
 
   constructor(options: OpenAIAdminOptions = {}) {
     this.registry = options.registry ?? new KeyRegistry();
@@ -65,7 +66,7 @@ export class OpenAIAdminState {
 
   /** Makes the next `times` calls to `route` answer `status` with an OpenAI error body. */
   failNext(route: OpenAIAdminRoute, status: number, times = 1): void {
-    this.#faults.set(route, { status, times });
+    this.#faults.failNext(route, status, times);
   }
 
   /** Creates a key as the Console would (not counted in {@link OpenAIAdminState.minted}). */
@@ -88,11 +89,7 @@ export class OpenAIAdminState {
 
   /** @internal */
   takeFault(route: OpenAIAdminRoute): number | undefined {
-    const f = this.#faults.get(route);
-    if (!f) return undefined;
-    f.times -= 1;
-    if (f.times <= 0) this.#faults.delete(route);
-    return f.status;
+    return this.#faults.take(route);
   }
 
   /** @internal True if `key` may call the inference API now. */
