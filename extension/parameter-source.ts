@@ -6,6 +6,7 @@
  * failure is mapped once by {@link toSidecarError}.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { type AwsSourceOptions, awsClientConfig } from './aws-client-options.ts';
 import { toSidecarError } from './aws-errors.ts';
 
 /** What to fetch: one parameter, optionally a version or label of it. */
@@ -37,15 +38,7 @@ export interface ParameterSource {
 }
 
 /** Options for {@link SsmParameterSource}. */
-export interface SsmParameterSourceOptions {
-  /** Bound on each call, retries included. */
-  readonly timeoutMs: number;
-  /** SDK attempts per call. @default 2 */
-  readonly maxAttempts?: number;
-  /** Explicit endpoint (tests); otherwise the SDK's standard variables apply. */
-  readonly endpoint?: string;
-  readonly region?: string;
-}
+export type SsmParameterSourceOptions = AwsSourceOptions;
 
 /** The name GetParameter takes: `name`, `name:version` or `name:label`. */
 export function parameterSelectorName(request: ParameterRequest): string {
@@ -61,15 +54,7 @@ export class SsmParameterSource implements ParameterSource {
 
   constructor(options: SsmParameterSourceOptions) {
     this.#timeoutMs = options.timeoutMs;
-    this.#client = new SSMClient({
-      maxAttempts: options.maxAttempts ?? 2,
-      requestHandler: {
-        requestTimeout: options.timeoutMs,
-        connectionTimeout: Math.min(options.timeoutMs, 1_000),
-      },
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.region ? { region: options.region } : {}),
-    });
+    this.#client = new SSMClient(awsClientConfig(options));
   }
 
   async get(request: ParameterRequest): Promise<ParameterValue> {

@@ -10,6 +10,7 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { type AwsSourceOptions, awsClientConfig } from './aws-client-options.ts';
 import { toSidecarError } from './aws-errors.ts';
 
 /** Default stage asked for when neither a version id nor a stage is given. */
@@ -53,16 +54,7 @@ export interface SecretVersions {
 }
 
 /** Options for {@link SecretsManagerSource}. */
-export interface SecretsManagerSourceOptions {
-  /** Bound on each call, retries included. */
-  readonly timeoutMs: number;
-  /** SDK attempts per call. @default 2 */
-  readonly maxAttempts?: number;
-  /** Explicit endpoint (tests); otherwise the SDK's standard variables apply. */
-  readonly endpoint?: string;
-  /** Region; otherwise `AWS_REGION`. */
-  readonly region?: string;
-}
+export type SecretsManagerSourceOptions = AwsSourceOptions;
 
 /** {@link SecretSource} backed by AWS Secrets Manager. */
 export class SecretsManagerSource implements SecretSource {
@@ -71,15 +63,7 @@ export class SecretsManagerSource implements SecretSource {
 
   constructor(options: SecretsManagerSourceOptions) {
     this.#timeoutMs = options.timeoutMs;
-    this.#client = new SecretsManagerClient({
-      maxAttempts: options.maxAttempts ?? 2,
-      requestHandler: {
-        requestTimeout: options.timeoutMs,
-        connectionTimeout: Math.min(options.timeoutMs, 1_000),
-      },
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.region ? { region: options.region } : {}),
-    });
+    this.#client = new SecretsManagerClient(awsClientConfig(options));
   }
 
   async get(request: SecretRequest): Promise<SecretValue> {

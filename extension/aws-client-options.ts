@@ -1,0 +1,29 @@
+/**
+ * How the extension's AWS SDK clients are built: few attempts, every request and
+ * connection bounded, and an explicit endpoint or region only when given.
+ */
+
+/** Options of an AWS-backed source ({@link awsClientConfig}). */
+export interface AwsSourceOptions {
+  /** Bound on each call, retries included. */
+  readonly timeoutMs: number;
+  /** SDK attempts per call. @default 2 */
+  readonly maxAttempts?: number;
+  /** Explicit endpoint (tests); otherwise the SDK's standard variables apply. */
+  readonly endpoint?: string;
+  /** Region; otherwise `AWS_REGION`. */
+  readonly region?: string;
+}
+
+/** The SDK v3 client configuration for `options`. */
+export function awsClientConfig(options: AwsSourceOptions) {
+  return {
+    maxAttempts: options.maxAttempts ?? 2,
+    requestHandler: {
+      requestTimeout: options.timeoutMs,
+      connectionTimeout: Math.min(options.timeoutMs, 1_000),
+    },
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.region ? { region: options.region } : {}),
+  };
+}
