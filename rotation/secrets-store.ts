@@ -107,28 +107,27 @@ export class SecretsStore {
 
   /** PutSecretValue(ClientRequestToken=token, VersionStages=[AWSPENDING]). */
   async putPending(secretId: string, input: PutInput): Promise<void> {
-    await call('PutSecretValue', () =>
-      this.#client.send(
-        new PutSecretValueCommand({
-          SecretId: secretId,
-          ClientRequestToken: input.token,
-          SecretString: input.value,
-          VersionStages: [Stage.Pending],
-          ...(input.rotationToken ? { RotationToken: input.rotationToken } : {}),
-        }),
-      ),
-    );
+    await this.#put(secretId, Stage.Pending, input);
   }
 
-  /** PutSecretValue that becomes AWSCURRENT (used for the key-pool secret). */
+  /** PutSecretValue that becomes AWSCURRENT (used for the key-pool secret; no rotation token). */
   async putCurrent(secretId: string, input: PutInput): Promise<void> {
+    await this.#put(secretId, Stage.Current, { token: input.token, value: input.value });
+  }
+
+  async #put(
+    secretId: string,
+    stage: (typeof Stage)[keyof typeof Stage],
+    input: PutInput,
+  ): Promise<void> {
     await call('PutSecretValue', () =>
       this.#client.send(
         new PutSecretValueCommand({
           SecretId: secretId,
           ClientRequestToken: input.token,
           SecretString: input.value,
-          VersionStages: [Stage.Current],
+          VersionStages: [stage],
+          ...(input.rotationToken ? { RotationToken: input.rotationToken } : {}),
         }),
       ),
     );
