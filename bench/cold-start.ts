@@ -6,12 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { freePort } from '../fakes/moto-server.ts';
-import { type InitReport, LambdaSandbox } from '../sandbox/index.ts';
+import type { InitReport } from '../sandbox/index.ts';
 import { MetricName } from '../shared/metrics.ts';
 import { emfValues } from './emf.ts';
-import { functionEnv } from './fixture.ts';
+import { benchSandbox } from './sandbox-run.ts';
 import { type Spread, spread } from './stats.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -47,16 +45,12 @@ async function coldStart(
   variant: Variant,
   round: number,
 ): Promise<Sample> {
-  const sandbox = new LambdaSandbox({
-    ...(variant === 'noLayer' ? {} : { extensionsDir: ws.extensionsDir }),
-    taskRoot: ws.taskRoot,
+  const sandbox = await benchSandbox(ws, {
     handler: 'noop.handler',
-    env: functionEnv({
-      endpoint,
-      httpPort: await freePort(),
-      secretDir: join(ws.dir, `secrets-cold-${variant}-${round}`),
-      withSecret: variant === 'withSecret',
-    }),
+    secretFolder: `secrets-cold-${variant}-${round}`,
+    withLayer: variant !== 'noLayer',
+    endpoint,
+    withSecret: variant === 'withSecret',
   });
   let init: InitReport;
   try {

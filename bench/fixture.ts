@@ -3,6 +3,7 @@
  * extension and the bench handler to it.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SidecarEnv } from '../extension/config.ts';
 import { BenchEnv } from './methods.ts';
 
 /** Name of the bench secret (moto is fresh per run, so a fixed name is repeatable). */
@@ -51,13 +52,13 @@ export interface FunctionEnvOptions {
 export function functionEnv(o: FunctionEnvOptions): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: o.endpoint,
-    SECRET_SIDECAR_HTTP_PORT: String(o.httpPort),
-    SECRET_SIDECAR_DIR: o.secretDir,
-    SECRET_SIDECAR_LOG_LEVEL: 'warn',
+    [SidecarEnv.HttpPort]: String(o.httpPort),
+    [SidecarEnv.Dir]: o.secretDir,
+    [SidecarEnv.LogLevel]: 'warn',
     ...(o.withSecret === false
       ? {}
-      : { SECRET_SIDECAR_SECRETS: `${BENCH_ALIAS}=${BENCH_SECRET_ID}` }),
-    ...(o.ttlSeconds === undefined ? {} : { SECRET_SIDECAR_TTL_SECONDS: String(o.ttlSeconds) }),
+      : { [SidecarEnv.Secrets]: `${BENCH_ALIAS}=${BENCH_SECRET_ID}` }),
+    ...(o.ttlSeconds === undefined ? {} : { [SidecarEnv.TtlSeconds]: String(o.ttlSeconds) }),
     ...(o.baselinePort === undefined ? {} : { [BenchEnv.BaselinePort]: String(o.baselinePort) }),
     [BenchEnv.SecretId]: BENCH_SECRET_ID,
     [BenchEnv.Alias]: BENCH_ALIAS,

@@ -4,11 +4,8 @@
  * sequential lookups of the same secret by one method, in interleaved rounds; then the
  * extension's RSS is read.
  */
-import { join } from 'node:path';
-import { freePort } from '../fakes/moto-server.ts';
-import { LambdaSandbox } from '../sandbox/index.ts';
+import type { LambdaSandbox } from '../sandbox/index.ts';
 import { startBaselineServer } from './baseline-server.ts';
-import { functionEnv } from './fixture.ts';
 import {
   LOOKUP_ROUNDS,
   type LookupMethod,
@@ -17,7 +14,7 @@ import {
   type MethodPlan,
 } from './methods.ts';
 import { type ProcessMemory, processMemory } from './rss.ts';
-import { extensionPid, invokeOk } from './sandbox-run.ts';
+import { benchSandbox, extensionPid, invokeOk } from './sandbox-run.ts';
 import { type Summary, summarize } from './stats.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -47,16 +44,11 @@ export async function runLookups(
   const baseline = await startBaselineServer();
   let sandbox: LambdaSandbox | undefined;
   try {
-    sandbox = new LambdaSandbox({
-      extensionsDir: ws.extensionsDir,
-      taskRoot: ws.taskRoot,
+    sandbox = await benchSandbox(ws, {
       handler: 'index.handler',
-      env: functionEnv({
-        endpoint,
-        httpPort: await freePort(),
-        secretDir: join(ws.dir, 'secrets-lookups'),
-        baselinePort: baseline.port,
-      }),
+      secretFolder: 'secrets-lookups',
+      endpoint,
+      baselinePort: baseline.port,
       timeoutMs: 60_000,
     });
     await sandbox.init();

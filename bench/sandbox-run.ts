@@ -1,5 +1,39 @@
 /** Small helpers around {@link LambdaSandbox} shared by the bench phases. */
-import type { InvokeResult, LambdaSandbox } from '../sandbox/index.ts';
+import { join } from 'node:path';
+import { freePort } from '../fakes/moto-server.ts';
+import { type InvokeResult, LambdaSandbox } from '../sandbox/index.ts';
+import { type FunctionEnvOptions, functionEnv } from './fixture.ts';
+import type { Workspace } from './workspace.ts';
+
+/** What varies between the bench's sandboxes, besides {@link FunctionEnvOptions}. */
+export interface BenchSandboxOptions extends Omit<FunctionEnvOptions, 'httpPort' | 'secretDir'> {
+  /** `index.handler` (lookups) or `noop.handler` (cold start). */
+  readonly handler: string;
+  /** Folder under the workspace for the extension's secret files. */
+  readonly secretFolder: string;
+  /** Run the layer's extension. @default true */
+  readonly withLayer?: boolean;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A sandbox running the workspace's function code (and the layer's extension unless
+ * `withLayer` is false) on a free port, with its own secret folder under the workspace.
+ */
+export async function benchSandbox(ws: Workspace, o: BenchSandboxOptions): Promise<LambdaSandbox> {
+  const { handler, secretFolder, withLayer, timeoutMs, ...env } = o;
+  return new LambdaSandbox({
+    ...(withLayer === false ? {} : { extensionsDir: ws.extensionsDir }),
+    taskRoot: ws.taskRoot,
+    handler,
+    env: functionEnv({
+      ...env,
+      httpPort: await freePort(),
+      secretDir: join(ws.dir, secretFolder),
+    }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+}
 
 /** Invokes and returns the payload, or throws with the error and the last output lines. */
 export async function invokeOk(

@@ -4,13 +4,10 @@
  * sidecar client library, once through Powertools `getSecret` (maxAge = the TTL) and once
  * with a direct GetSecretValue. A counting proxy in front of moto records who called.
  */
-import { join } from 'node:path';
 import { ConfigLimits } from '../extension/config.ts';
-import { freePort } from '../fakes/moto-server.ts';
-import { LambdaSandbox } from '../sandbox/index.ts';
+import type { LambdaSandbox } from '../sandbox/index.ts';
 import { Caller, startCountingProxy, type UpstreamCall } from './counting-proxy.ts';
-import { functionEnv } from './fixture.ts';
-import { invokeOk } from './sandbox-run.ts';
+import { benchSandbox, invokeOk } from './sandbox-run.ts';
 import { type CallsPerHour, expectedCalls, type TrafficProfile } from './upstream-model.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -48,16 +45,11 @@ export async function runUpstream(
   const proxy = await startCountingProxy(motoEndpoint);
   let sandbox: LambdaSandbox | undefined;
   try {
-    sandbox = new LambdaSandbox({
-      extensionsDir: ws.extensionsDir,
-      taskRoot: ws.taskRoot,
+    sandbox = await benchSandbox(ws, {
       handler: 'index.handler',
-      env: functionEnv({
-        endpoint: proxy.endpoint,
-        httpPort: await freePort(),
-        secretDir: join(ws.dir, 'secrets-traffic'),
-        ttlSeconds: TRAFFIC_TTL_SECONDS,
-      }),
+      secretFolder: 'secrets-traffic',
+      endpoint: proxy.endpoint,
+      ttlSeconds: TRAFFIC_TTL_SECONDS,
       timeoutMs: 10_000,
     });
     await sandbox.init();

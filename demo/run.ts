@@ -7,6 +7,7 @@
  * second sandbox and is driven the way Secrets Manager drives it, in the middle
  * of the traffic. Exits non-zero if anything failed.
  */
+
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,10 +17,13 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { SidecarEnv } from '../extension/config.ts';
 import { FaultProxy } from '../fakes/fault-proxy.ts';
 import { registerRotationFunction } from '../fakes/moto-lambda.ts';
 import { startMoto } from '../fakes/moto-server.ts';
 import { type RotateResult, rotate } from '../fakes/rotation-driver.ts';
+import { InferenceEnv } from '../inference/config.ts';
+import { RotationEnv } from '../rotation/config.ts';
 import { LambdaSandbox } from '../sandbox/index.ts';
 import { startFakeOpenAI } from './fake-openai.ts';
 import { type DemoFacts, passed, renderReport } from './report.ts';
@@ -114,11 +118,11 @@ async function main(): Promise<number> {
       timeoutMs: 10_000,
       env: {
         AWS_ENDPOINT_URL: sidecarProxy.endpoint,
-        SECRET_SIDECAR_SECRETS: `provider=${secretName}`,
-        SECRET_SIDECAR_TTL_SECONDS: '2',
-        SECRET_SIDECAR_DIR: '/tmp/secret-sidecar-demo',
-        INFERENCE_ALLOWED_MODELS: MODEL,
-        INFERENCE_DEFAULT_MODEL: MODEL,
+        [SidecarEnv.Secrets]: `provider=${secretName}`,
+        [SidecarEnv.TtlSeconds]: '2',
+        [SidecarEnv.Dir]: '/tmp/secret-sidecar-demo',
+        [InferenceEnv.AllowedModels]: MODEL,
+        [InferenceEnv.DefaultModel]: MODEL,
       },
       onOutput: (l) => output.push(l.line),
     });
@@ -130,8 +134,8 @@ async function main(): Promise<number> {
       timeoutMs: 30_000,
       env: {
         AWS_ENDPOINT_URL: rotationProxy.endpoint,
-        ROTATION_ADMIN_SECRET_ARN: admin.ARN ?? 'demo/openai-admin',
-        ROTATION_TEST_BACKOFF_MS: '200',
+        [RotationEnv.AdminSecretArn]: admin.ARN ?? 'demo/openai-admin',
+        [RotationEnv.TestBackoffMs]: '200',
       },
       onOutput: (l) => output.push(l.line),
     });

@@ -14,7 +14,12 @@ import { join } from 'node:path';
 import { getSecret as powertoolsGetSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SidecarClient } from '../../inference/client.ts';
-import { Routes, secretFileName, TOKEN_HEADER } from '../../shared/sidecar-protocol.ts';
+import {
+  Routes,
+  SidecarProtocolEnv,
+  secretFileName,
+  TOKEN_HEADER,
+} from '../../shared/sidecar-protocol.ts';
 import {
   BenchEnv,
   type BenchEvent,
@@ -26,8 +31,8 @@ import { sample } from '../stats.ts';
 
 const secretId = required(BenchEnv.SecretId);
 const alias = required(BenchEnv.Alias);
-const dir = required('SECRET_SIDECAR_DIR');
-const port = Number(required('SECRET_SIDECAR_HTTP_PORT'));
+const dir = required(SidecarProtocolEnv.Dir);
+const port = Number(required(SidecarProtocolEnv.HttpPort));
 const token = required('AWS_SESSION_TOKEN');
 const baselinePort = Number(process.env[BenchEnv.BaselinePort] ?? 0);
 
