@@ -7,7 +7,7 @@
  */
 
 import { systemClock } from '../shared/clock.ts';
-import { ConfigError, messageOf, SidecarError } from '../shared/errors.ts';
+import { messageOf, SidecarError } from '../shared/errors.ts';
 import { Logger } from '../shared/logger.ts';
 import { Metrics } from '../shared/metrics.ts';
 import { globalRedactor } from '../shared/redact.ts';
@@ -135,11 +135,12 @@ async function failInit(
   log: Logger,
   err: unknown,
 ): Promise<void> {
+  // A specific Extension.* type (ConfigInvalid, PortUnavailable, ...) wins over the generic one.
   const errorType =
-    err instanceof ConfigError || (err instanceof SidecarError && err.code === 'CONFIG_INVALID')
-      ? 'Extension.ConfigInvalid'
-      : err instanceof SidecarError && err.errorType.startsWith('Extension.')
-        ? err.errorType
+    err instanceof SidecarError && err.errorType.startsWith('Extension.')
+      ? err.errorType
+      : err instanceof SidecarError && err.code === 'CONFIG_INVALID'
+        ? 'Extension.ConfigInvalid'
         : 'Extension.InitFailed';
   const errorMessage = globalRedactor.redactString(messageOf(err));
   log.error('initialisation failed', { errorType, error: errorMessage });

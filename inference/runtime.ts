@@ -24,10 +24,10 @@ export function createRuntimeDeps(env: Env): InferenceDeps {
     const config = loadInferenceConfig(env);
     const logger = new Logger({ service: SERVICE, component: 'inference', level: config.logLevel });
     const metrics = new Metrics({ dimensions: { FunctionName: config.functionName } });
-    const secrets = new SidecarClient({
-      ...clientOptionsFrom(config.sidecar),
-      redactor: globalRedactor,
-    });
+    // The provider client registers the secret's `apiKey` with the redactor. Registering every
+    // string field of the secret (the client's default) would also mask the model name and
+    // key id that the audit line must show.
+    const secrets = new SidecarClient({ ...clientOptionsFrom(config.sidecar), redactor: false });
     return { config, secrets, logger, metrics, redactor: globalRedactor };
   } catch (err) {
     if (err instanceof ConfigError) {

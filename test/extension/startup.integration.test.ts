@@ -3,7 +3,10 @@
  * configuration, and an upstream that cannot be reached during init.
  */
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -88,6 +91,28 @@ describe('a bad configuration', () => {
     expect(body.errorMessage).toContain('SECRET_SIDECAR_TTL_SECONDS');
     expect(body.errorMessage).toContain('integer from 0 to 86400');
     expect(body.errorMessage).toContain('SECRET_SIDECAR_SECRETS');
+  });
+});
+
+describe('a port already in use', () => {
+  it('fails init with Extension.PortUnavailable', async () => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const sandbox = new LambdaSandbox({
+        extensionsDir: layer.extensionsDir,
+        taskRoot,
+        handler: 'index.handler',
+        env: { SECRET_SIDECAR_HTTP_PORT: String(port), AWS_ENDPOINT_URL: moto },
+      });
+      sandboxes.push(sandbox);
+      const error = await sandbox.init().catch((e: unknown) => e);
+      expect((error as SandboxError).errorType).toBe('Extension.PortUnavailable');
+    } finally {
+      blocker.close();
+    }
   });
 });
 

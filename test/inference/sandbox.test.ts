@@ -259,6 +259,15 @@ describe('inference in the Lambda sandbox with the real extension and moto', () 
     expect(after.filter((r) => r.status === 401).length).toBeLessThanOrEqual(1);
   });
 
+  it('keeps the model readable in the audit line while the key stays masked', async () => {
+    await call(apiEvent({ prompt: 'audit me' }));
+    const audits = sandbox.output
+      .map((l) => l.line)
+      .filter((l) => l.includes('"message":"inference request"'))
+      .map((l) => JSON.parse(l) as { model?: string });
+    expect(audits.at(-1)?.model).toBe('gpt-4o-mini');
+  });
+
   it('never lets the canary key reach a log line or a response body', async () => {
     // Error paths too: a rejected key and a provider failure.
     provider.faults.failNext(401, 2);
