@@ -10,6 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { applyAwsSolutionsChecks } from '../../cdk/nag.ts';
+import type { RotatedApiKey } from '../../cdk/rotated-api-key.ts';
 import {
   SecretSidecarStack,
   type SecretSidecarStackProps,
@@ -120,3 +121,47 @@ export function roleStatements(template: Template, roleLogicalId: string): unkno
 export const VIA_SECRETS_MANAGER = {
   'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']],
 };
+
+/** The rotation role's statement that lets it write its own log group. */
+export function writeOwnLogsStatement(key: RotatedApiKey): Record<string, unknown> {
+  return {
+    Sid: 'WriteOwnLogs',
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: getAtt(key.logGroup, 'Arn'),
+  };
+}
+
+/** The rotation role's statement that lets it rotate its own secret (and no other). */
+export function rotateOwnSecretStatement(key: RotatedApiKey): Record<string, unknown> {
+  return {
+    Sid: 'RotateOwnSecret',
+    Effect: 'Allow',
+    Action: [
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecretVersionStage',
+    ],
+    Resource: ref(key.secret),
+  };
+}
+
+/** The rotation role's use of the key, only via Secrets Manager and only for `secrets`. */
+export function useKeyViaSecretsManagerStatement(
+  key: RotatedApiKey,
+  secrets: readonly IConstruct[],
+): Record<string, unknown> {
+  return {
+    Sid: 'UseKeyViaSecretsManager',
+    Effect: 'Allow',
+    Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    Resource: getAtt(key.key, 'Arn'),
+    Condition: {
+      StringEquals: {
+        'kms:ViaService': VIA_SECRETS_MANAGER,
+        'kms:EncryptionContext:SecretARN': secrets.map((s) => ref(s)),
+      },
+    },
+  };
+}

@@ -5,14 +5,15 @@ import { Provider } from '../../cdk/rotated-api-key.ts';
 import { METRIC_NAMESPACE, MetricName } from '../../shared/metrics.ts';
 import {
   type FakeDist,
-  getAtt,
   logicalId,
   makeFakeDist,
   ref,
   roleStatements,
+  rotateOwnSecretStatement,
   type Synthesized,
   synthStack,
-  VIA_SECRETS_MANAGER,
+  useKeyViaSecretsManagerStatement,
+  writeOwnLogsStatement,
 } from './helpers.ts';
 
 let dist: FakeDist;
@@ -52,23 +53,8 @@ describe('anthropic', () => {
     const admin = key.adminSecret;
     if (!pool || !admin) throw new Error('anthropic needs a key pool and an admin credential');
     expect(roleStatements(template, logicalId(key.rotationFunction.role ?? stack))).toEqual([
-      {
-        Sid: 'WriteOwnLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: getAtt(key.logGroup, 'Arn'),
-      },
-      {
-        Sid: 'RotateOwnSecret',
-        Effect: 'Allow',
-        Action: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        Resource: ref(key.secret),
-      },
+      writeOwnLogsStatement(key),
+      rotateOwnSecretStatement(key),
       {
         Sid: 'ReadAdminCredential',
         Effect: 'Allow',
@@ -81,18 +67,7 @@ describe('anthropic', () => {
         Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
         Resource: ref(pool),
       },
-      {
-        Sid: 'UseKeyViaSecretsManager',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: getAtt(key.key, 'Arn'),
-        Condition: {
-          StringEquals: {
-            'kms:ViaService': VIA_SECRETS_MANAGER,
-            'kms:EncryptionContext:SecretARN': [ref(key.secret), ref(admin), ref(pool)],
-          },
-        },
-      },
+      useKeyViaSecretsManagerStatement(key, [key.secret, admin, pool]),
     ]);
   });
 
@@ -167,35 +142,9 @@ describe('random', () => {
     expect(key.adminSecret).toBeUndefined();
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     expect(roleStatements(template, logicalId(key.rotationFunction.role ?? stack))).toEqual([
-      {
-        Sid: 'WriteOwnLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: getAtt(key.logGroup, 'Arn'),
-      },
-      {
-        Sid: 'RotateOwnSecret',
-        Effect: 'Allow',
-        Action: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        Resource: ref(key.secret),
-      },
-      {
-        Sid: 'UseKeyViaSecretsManager',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: getAtt(key.key, 'Arn'),
-        Condition: {
-          StringEquals: {
-            'kms:ViaService': VIA_SECRETS_MANAGER,
-            'kms:EncryptionContext:SecretARN': [ref(key.secret)],
-          },
-        },
-      },
+      writeOwnLogsStatement(key),
+      rotateOwnSecretStatement(key),
+      useKeyViaSecretsManagerStatement(key, [key.secret]),
       {
         Sid: 'GenerateRandomKeys',
         Effect: 'Allow',

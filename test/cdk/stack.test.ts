@@ -10,9 +10,12 @@ import {
   makeFakeDist,
   ref,
   roleStatements,
+  rotateOwnSecretStatement,
   type Synthesized,
   synthStack,
+  useKeyViaSecretsManagerStatement,
   VIA_SECRETS_MANAGER,
+  writeOwnLogsStatement,
 } from './helpers.ts';
 
 // One synth for the whole file: CDK synthesis is the slow part.
@@ -88,41 +91,15 @@ describe('IAM', () => {
     const adminSecret = key.adminSecret;
     if (!adminSecret) throw new Error('openai needs an admin credential');
     expect(roleStatements(template, role)).toEqual([
-      {
-        Sid: 'WriteOwnLogs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: getAtt(key.logGroup, 'Arn'),
-      },
-      {
-        Sid: 'RotateOwnSecret',
-        Effect: 'Allow',
-        Action: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        Resource: ref(key.secret),
-      },
+      writeOwnLogsStatement(key),
+      rotateOwnSecretStatement(key),
       {
         Sid: 'ReadAdminCredential',
         Effect: 'Allow',
         Action: 'secretsmanager:GetSecretValue',
         Resource: ref(adminSecret),
       },
-      {
-        Sid: 'UseKeyViaSecretsManager',
-        Effect: 'Allow',
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        Resource: getAtt(key.key, 'Arn'),
-        Condition: {
-          StringEquals: {
-            'kms:ViaService': VIA_SECRETS_MANAGER,
-            'kms:EncryptionContext:SecretARN': [ref(key.secret), ref(adminSecret)],
-          },
-        },
-      },
+      useKeyViaSecretsManagerStatement(key, [key.secret, adminSecret]),
     ]);
   });
 
