@@ -18,6 +18,7 @@ import { type GoogleApiKeysServer, startGoogleApiKeysServer } from '../../fakes/
 import { KeyRegistry } from '../../fakes/key-registry.ts';
 import { type OpenAIAdminServer, startOpenAIAdminServer } from '../../fakes/openai-admin.ts';
 import {
+  type StrictSecretsManager,
   type StrictSecretsManagerServer,
   startStrictSecretsManager,
 } from '../../fakes/strict-secrets-manager.ts';
@@ -79,6 +80,16 @@ export interface RotationHarness {
   /** Audit lines (`message: 'rotation step'`), parsed. */
   audit(): Record<string, unknown>[];
   close(): Promise<void>;
+}
+
+/** A harness on the strict Secrets Manager model, and the model (stages, injected faults). */
+export async function startStrictHarness(motoEndpoint: string): Promise<{
+  h: RotationHarness & { strict: StrictSecretsManagerServer | undefined };
+  model: StrictSecretsManager;
+}> {
+  const h = await startHarness({ motoEndpoint });
+  if (!h.strict) throw new Error('the harness did not start the strict model');
+  return { h, model: h.strict.state };
 }
 
 /** Starts the harness against `endpoint` (moto) or, when absent, a fresh strict model. */

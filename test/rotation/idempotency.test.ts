@@ -13,16 +13,16 @@ import {
   rotate,
 } from '../../fakes/rotation-driver.ts';
 import type { StrictSecretsManagerServer } from '../../fakes/strict-secrets-manager.ts';
+import type { RotationHandler } from '../../rotation/handler.ts';
 import { tagPrefix } from '../../rotation/rotator.ts';
 import { PROVIDERS, type Provider } from '../../rotation/secret-value.ts';
-import { isLive, type RotationHarness, startHarness, type TestSecret } from './harness.ts';
+import { isLive, type RotationHarness, startStrictHarness, type TestSecret } from './harness.ts';
 
 let h: RotationHarness & { strict: StrictSecretsManagerServer | undefined };
 let model: StrictSecretsManagerServer['state'];
 
 beforeAll(async () => {
-  h = await startHarness({ motoEndpoint: inject('motoEndpoint') });
-  model = (h.strict as StrictSecretsManagerServer).state;
+  ({ h, model } = await startStrictHarness(inject('motoEndpoint')));
 });
 afterAll(async () => {
   await h.close();
@@ -68,6 +68,25 @@ async function expectRotated(s: TestSecret, token: string): Promise<void> {
   }
 }
 
+/** Resumes the rotation of `token` and asserts it completes to the rotated state. */
+async function expectRetryConverges(
+  s: TestSecret,
+  handler: RotationHandler,
+  token: string,
+  afterStep?: () => Promise<void>,
+): Promise<void> {
+  const retry = await resumeRotation({
+    client: h.client,
+    secretId: s.arn,
+    handler,
+    token,
+    ...(afterStep ? { afterStep } : {}),
+  });
+
+  expect(retry.ok).toBe(true);
+  await expectRotated(s, token);
+}
+
 /** After every successful step, AWSCURRENT must still work at the provider. */
 function currentStaysLive(s: TestSecret) {
   return async () => {
@@ -110,16 +129,7 @@ describe.each(PROVIDERS)('%s', (provider: Provider) => {
       expect((await h.read(s.arn, 'AWSCURRENT')).apiKey).toBe(s.initialKey);
       await currentStaysLive(s)();
 
-      const retry = await resumeRotation({
-        client: h.client,
-        secretId: s.arn,
-        handler,
-        token: first.token,
-        afterStep: currentStaysLive(s),
-      });
-
-      expect(retry.ok).toBe(true);
-      await expectRotated(s, first.token);
+      await expectRetryConverges(s, handler, first.token, currentStaysLive(s));
     },
   );
 
@@ -130,15 +140,7 @@ describe.each(PROVIDERS)('%s', (provider: Provider) => {
 
     const first = await rotate({ client: h.client, secretId: s.arn, handler });
     expect(first.steps).toEqual([expect.objectContaining({ step: 'createSecret', ok: false })]);
-    const retry = await resumeRotation({
-      client: h.client,
-      secretId: s.arn,
-      handler,
-      token: first.token,
-    });
-
-    expect(retry.ok).toBe(true);
-    await expectRotated(s, first.token);
+    await expectRetryConverges(s, handler, first.token);
   });
 
   it('a PutSecretValue whose answer was lost counts as done on retry', async () => {
@@ -148,15 +150,7 @@ describe.each(PROVIDERS)('%s', (provider: Provider) => {
 
     const first = await rotate({ client: h.client, secretId: s.arn, handler });
     expect(first.ok).toBe(false);
-    const retry = await resumeRotation({
-      client: h.client,
-      secretId: s.arn,
-      handler,
-      token: first.token,
-    });
-
-    expect(retry.ok).toBe(true);
-    await expectRotated(s, first.token);
+    await expectRetryConverges(s, handler, first.token);
   });
 });
 
@@ -216,10 +210,7 @@ describe('keys from failed or abandoned attempts', () => {
 
     await Promise.all([handler(ev), handler(ev)]);
     expect(h.openai.state.keysNamed(`${tagPrefix(s.arn)}${token}`).length).toBe(1);
-    const retry = await resumeRotation({ client: h.client, secretId: s.arn, handler, token });
-
-    expect(retry.ok).toBe(true);
-    await expectRotated(s, token);
+    await expectRetryConverges(s, handler, token);
   });
 
   it('finishSecret run again after the labels moved still revokes the superseded key', async () => {
@@ -247,15 +238,7 @@ describe('keys from failed or abandoned attempts', () => {
     const first = await rotate({ client: h.client, secretId: s.arn, handler });
     expect(first.ok).toBe(false);
     expect((await h.read(s.arn, 'AWSCURRENT')).apiKey).toBe(s.initialKey);
-    const retry = await resumeRotation({
-      client: h.client,
-      secretId: s.arn,
-      handler,
-      token: first.token,
-    });
-
-    expect(retry.ok).toBe(true);
-    await expectRotated(s, first.token);
+    await expectRetryConverges(s, handler, first.token);
   });
 
   it('a rotation whose AWSPENDING the service has not cleaned up yet does not block the next one', async () => {

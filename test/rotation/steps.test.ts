@@ -11,14 +11,13 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { rotate } from '../../fakes/rotation-driver.ts';
 import type { StrictSecretsManagerServer } from '../../fakes/strict-secrets-manager.ts';
-import { isLive, type RotationHarness, startHarness, type TestSecret } from './harness.ts';
+import { isLive, type RotationHarness, startStrictHarness, type TestSecret } from './harness.ts';
 
 let h: RotationHarness & { strict: StrictSecretsManagerServer | undefined };
 let model: StrictSecretsManagerServer['state'];
 
 beforeAll(async () => {
-  h = await startHarness({ motoEndpoint: inject('motoEndpoint') });
-  model = (h.strict as StrictSecretsManagerServer).state;
+  ({ h, model } = await startStrictHarness(inject('motoEndpoint')));
 });
 afterAll(async () => {
   await h.close();

@@ -54,6 +54,24 @@ const rotateArgs = (arn: string, token: string) =>
     RotationRules: { AutomaticallyAfterDays: 30 },
   });
 
+/** PutSecretValue of `value` as version `token`, staged AWSPENDING. */
+const pendingArgs = (arn: string, token: string, value: string) =>
+  new PutSecretValueCommand({
+    SecretId: arn,
+    ClientRequestToken: token,
+    SecretString: value,
+    VersionStages: ['AWSPENDING'],
+  });
+
+/** Moves AWSCURRENT to version `to`, naming the version it is removed from when `from` is given. */
+const moveCurrentArgs = (arn: string, to: string, from?: string) =>
+  new UpdateSecretVersionStageCommand({
+    SecretId: arn,
+    VersionStage: 'AWSCURRENT',
+    MoveToVersionId: to,
+    ...(from === undefined ? {} : { RemoveFromVersionId: from }),
+  });
+
 describe('strict Secrets Manager model', () => {
   it('keeps each label on one version and moves AWSPREVIOUS with AWSCURRENT', async () => {
     const { arn, v1 } = await secret();
@@ -68,15 +86,7 @@ describe('strict Secrets Manager model', () => {
   it('answers ResourceExistsException when a token is reused with a different value', async () => {
     const { arn } = await secret();
     const t = randomUUID();
-    const put = (v: string) =>
-      client.send(
-        new PutSecretValueCommand({
-          SecretId: arn,
-          ClientRequestToken: t,
-          SecretString: v,
-          VersionStages: ['AWSPENDING'],
-        }),
-      );
+    const put = (v: string) => client.send(pendingArgs(arn, t, v));
     await put('a');
 
     await expect(put('a')).resolves.toMatchObject({ VersionId: t });
@@ -86,22 +96,8 @@ describe('strict Secrets Manager model', () => {
   it('reads AWSCURRENT when GetSecretValue names no stage, also after a stage move', async () => {
     const { arn, v1 } = await secret('old');
     const t = randomUUID();
-    await client.send(
-      new PutSecretValueCommand({
-        SecretId: arn,
-        ClientRequestToken: t,
-        SecretString: 'new',
-        VersionStages: ['AWSPENDING'],
-      }),
-    );
-    await client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: arn,
-        VersionStage: 'AWSCURRENT',
-        MoveToVersionId: t,
-        RemoveFromVersionId: v1,
-      }),
-    );
+    await client.send(pendingArgs(arn, t, 'new'));
+    await client.send(moveCurrentArgs(arn, t, v1));
 
     const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
     expect(out.SecretString).toBe('new');
@@ -110,24 +106,11 @@ describe('strict Secrets Manager model', () => {
   it('refuses to move AWSCURRENT without naming the version it is removed from', async () => {
     const { arn, v1 } = await secret();
     const t = randomUUID();
-    await client.send(
-      new PutSecretValueCommand({
-        SecretId: arn,
-        ClientRequestToken: t,
-        SecretString: 'x',
-        VersionStages: ['AWSPENDING'],
-      }),
-    );
+    await client.send(pendingArgs(arn, t, 'x'));
 
-    await expect(
-      client.send(
-        new UpdateSecretVersionStageCommand({
-          SecretId: arn,
-          VersionStage: 'AWSCURRENT',
-          MoveToVersionId: t,
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    await expect(client.send(moveCurrentArgs(arn, t))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
     expect((await stages(arn))[v1]).toEqual(['AWSCURRENT']);
   });
 
@@ -159,22 +142,8 @@ describe('strict Secrets Manager model', () => {
     const { arn, v1 } = await secret();
     const t = randomUUID();
     await client.send(rotateArgs(arn, t));
-    await client.send(
-      new PutSecretValueCommand({
-        SecretId: arn,
-        ClientRequestToken: t,
-        SecretString: 'v2',
-        VersionStages: ['AWSPENDING'],
-      }),
-    );
-    await client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: arn,
-        VersionStage: 'AWSCURRENT',
-        MoveToVersionId: t,
-        RemoveFromVersionId: v1,
-      }),
-    );
+    await client.send(pendingArgs(arn, t, 'v2'));
+    await client.send(moveCurrentArgs(arn, t, v1));
     expect((await stages(arn))[t]).toEqual(['AWSCURRENT', 'AWSPENDING']);
 
     sm.state.completeRotation(arn);
@@ -192,16 +161,9 @@ describe('strict Secrets Manager model', () => {
       when: 'after',
     });
 
-    await expect(
-      client.send(
-        new PutSecretValueCommand({
-          SecretId: arn,
-          ClientRequestToken: t,
-          SecretString: 'x',
-          VersionStages: ['AWSPENDING'],
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'InternalServiceError' });
+    await expect(client.send(pendingArgs(arn, t, 'x'))).rejects.toMatchObject({
+      name: 'InternalServiceError',
+    });
     expect((await stages(arn))[t]).toEqual(['AWSPENDING']);
   });
 });
