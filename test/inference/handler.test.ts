@@ -5,7 +5,13 @@ import {
   type HttpResult,
   type InferenceResponse,
 } from '../../inference/handler.ts';
-import { apiEvent, auditLines, CLAIMS, type Harness, startHarness } from './helpers/harness.ts';
+import {
+  apiEvent,
+  auditLines,
+  CLAIMS,
+  type Harness,
+  startHarnessWithKey,
+} from './helpers/harness.ts';
 
 const KEY1 = 'sk-test-key-one-0000000001';
 const KEY2 = 'sk-test-key-two-0000000002';
@@ -18,9 +24,7 @@ describe('inference handler', () => {
   let h: Harness;
 
   beforeEach(async () => {
-    h = await startHarness();
-    h.registry.add(KEY1, {}, 'k1');
-    h.setKey('v1', KEY1);
+    h = await startHarnessWithKey(KEY1);
   });
 
   afterEach(async () => {

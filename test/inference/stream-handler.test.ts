@@ -2,7 +2,13 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HttpResponseMetadata, ResponseStream } from '../../inference/awslambda.ts';
 import { createStreamHandler } from '../../inference/stream-handler.ts';
-import { apiEvent, auditLines, CLAIMS, type Harness, startHarness } from './helpers/harness.ts';
+import {
+  apiEvent,
+  auditLines,
+  CLAIMS,
+  type Harness,
+  startHarnessWithKey,
+} from './helpers/harness.ts';
 
 const KEY1 = 'sk-stream-key-one-00000001';
 const KEY2 = 'sk-stream-key-two-00000002';
@@ -39,9 +45,7 @@ describe('streaming inference handler', () => {
   let h: Harness;
 
   beforeEach(async () => {
-    h = await startHarness();
-    h.registry.add(KEY1, {}, 'k1');
-    h.setKey('v1', KEY1);
+    h = await startHarnessWithKey(KEY1);
   });
 
   afterEach(async () => {

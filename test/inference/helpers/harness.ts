@@ -27,6 +27,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Starts the fakes with `key` valid at the provider (as `keyId`) and served by the sidecar as version `v1`. */
+export async function startHarnessWithKey(key: string, keyId = 'k1'): Promise<Harness> {
+  const h = await startHarness();
+  h.registry.add(key, {}, keyId);
+  h.setKey('v1', key);
+  return h;
+}
+
 /** Starts the fakes. */
 export async function startHarness(): Promise<Harness> {
   const registry = new KeyRegistry();
