@@ -54,6 +54,18 @@ async function http(path: string, extra: Record<string, unknown> = {}): Promise<
 const secretPath = (id: string, query = '') =>
   `/secretsmanager/get?secretId=${encodeURIComponent(id)}${query}`;
 
+/** Creates a secret holding v1, reads it into the cache (v1 served), then changes it in moto to v2. */
+async function cachedThenChanged(prefix: string): Promise<{ id: string; v1: string; v2: string }> {
+  const id = uniqueName(prefix);
+  const v1 = canary();
+  const v2 = canary();
+  canaries.push(v1, v2);
+  await seed.createSecret(id, v1);
+  expect((await http(secretPath(id))).json?.SecretString).toBe(v1);
+  await seed.putSecret(id, v2);
+  return { id, v1, v2 };
+}
+
 beforeAll(async () => {
   canaries.push(...Object.values(values));
   await seed.createSecret(names.openai, values.openai);
@@ -156,13 +168,7 @@ describe('secret-sidecar in the Lambda sandbox', () => {
   });
 
   it('returns the new value immediately with refreshNow', async () => {
-    const id = uniqueName('it-refresh-now');
-    const v1 = canary();
-    const v2 = canary();
-    canaries.push(v1, v2);
-    await seed.createSecret(id, v1);
-    expect((await http(secretPath(id))).json?.SecretString).toBe(v1);
-    await seed.putSecret(id, v2);
+    const { id, v1, v2 } = await cachedThenChanged('it-refresh-now');
     expect((await http(secretPath(id))).json?.SecretString).toBe(v1);
     const fresh = await http(secretPath(id, '&refreshNow=true'));
     expect(fresh.cache).toBe('bypassed');
@@ -170,13 +176,7 @@ describe('secret-sidecar in the Lambda sandbox', () => {
   });
 
   it('serves a value changed in moto after the TTL, across a frozen idle period', async () => {
-    const id = uniqueName('it-ttl');
-    const v1 = canary();
-    const v2 = canary();
-    canaries.push(v1, v2);
-    await seed.createSecret(id, v1);
-    expect((await http(secretPath(id))).json?.SecretString).toBe(v1);
-    await seed.putSecret(id, v2);
+    const { id, v2 } = await cachedThenChanged('it-ttl');
     await sandbox.idle(TTL_S * 1000 + 500);
     const after = await http(secretPath(id));
     expect(after.json?.SecretString).toBe(v2);

@@ -72,6 +72,13 @@ export class Fixture {
     return fixture;
   }
 
+  /** {@link Fixture.create} with {@link ECHO_HANDLER} as `index.handler`. */
+  static async createWithEchoHandler(): Promise<Fixture> {
+    const fixture = await Fixture.create();
+    await fixture.handler('index.mjs', ECHO_HANDLER);
+    return fixture;
+  }
+
   /** Writes an executable extension `name` whose body runs after the helper prelude. */
   async extension(name: string, body: string, mode = 0o755): Promise<string> {
     const path = join(this.extensionsDir, name);

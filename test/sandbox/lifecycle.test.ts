@@ -1,12 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxError } from '../../sandbox/index.ts';
-import { ackExtension, ECHO_HANDLER, eventually, Fixture, isRunning } from './helpers.ts';
+import { ackExtension, eventually, Fixture, isRunning } from './helpers.ts';
 
 let fx: Fixture;
 beforeEach(async () => {
-  fx = await Fixture.create();
-  await fx.handler('index.mjs', ECHO_HANDLER);
+  fx = await Fixture.createWithEchoHandler();
 });
 afterEach(async () => {
   await fx.cleanup();

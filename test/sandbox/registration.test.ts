@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxError } from '../../sandbox/index.ts';
-import { ackExtension, ECHO_HANDLER, Fixture } from './helpers.ts';
+import { ackExtension, Fixture } from './helpers.ts';
 
 let fx: Fixture;
 beforeEach(async () => {
-  fx = await Fixture.create();
-  await fx.handler('index.mjs', ECHO_HANDLER);
+  fx = await Fixture.createWithEchoHandler();
 });
 afterEach(async () => {
   await fx.cleanup();
