@@ -32,6 +32,43 @@ import { Metrics } from '../../shared/metrics.ts';
 /** Dummy credentials for moto and the strict model. */
 export const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
+/** The OpenAI admin secret value (`ROTATION_ADMIN_SECRET_ARN`) for the fake at `server`. */
+export function openaiAdminSecret(server: OpenAIAdminServer): Record<string, unknown> {
+  return {
+    adminKey: server.state.adminKey,
+    projectId: server.state.projectId,
+    serviceAccountId: server.state.serviceAccountId,
+    adminBaseURL: server.url,
+  };
+}
+
+/** A service-account key for the fake Google at `server`, signed with `privatePem`. */
+export function googleServiceAccountKey(
+  server: GoogleApiKeysServer,
+  clientEmail: string,
+  privatePem: string,
+): Record<string, unknown> {
+  return { client_email: clientEmail, private_key: privatePem, token_uri: `${server.url}/token` };
+}
+
+/** The Google admin secret value for the fake at `server`. */
+export function googleAdminSecret(
+  server: GoogleApiKeysServer,
+  clientEmail: string,
+  privatePem: string,
+): Record<string, unknown> {
+  return {
+    projectId: server.state.projectId,
+    serviceAccountKey: googleServiceAccountKey(server, clientEmail, privatePem),
+    adminBaseURL: server.url,
+  };
+}
+
+/** The Anthropic admin secret value for the fake at `server`. */
+export function anthropicAdminSecret(server: AnthropicAdminServer): Record<string, unknown> {
+  return { adminKey: server.state.adminKey, adminBaseURL: server.url };
+}
+
 /** A real SDK client pointed at `endpoint`, without SDK retries (faults stay deterministic). */
 export function smClient(endpoint: string): SecretsManagerClient {
   return new SecretsManagerClient({
@@ -192,12 +229,7 @@ export async function startHarness(options: {
             baseURL: openai.url,
             model: 'gpt-4o-mini',
           };
-          admin = {
-            adminKey: openai.state.adminKey,
-            projectId: openai.state.projectId,
-            serviceAccountId: openai.state.serviceAccountId,
-            adminBaseURL: openai.url,
-          };
+          admin = openaiAdminSecret(openai);
           break;
         }
         case 'google': {
@@ -210,15 +242,7 @@ export async function startHarness(options: {
             keyId: k.keyId,
             baseURL: `${google.url}/v1beta`,
           };
-          admin = {
-            projectId: google.state.projectId,
-            serviceAccountKey: {
-              client_email: clientEmail,
-              private_key: privatePem,
-              token_uri: `${google.url}/token`,
-            },
-            adminBaseURL: google.url,
-          };
+          admin = googleAdminSecret(google, clientEmail, privatePem);
           break;
         }
         case 'anthropic': {
@@ -226,7 +250,7 @@ export async function startHarness(options: {
           initialKey = k.value;
           initialKeyId = k.id;
           value = { provider, apiKey: k.value, keyId: k.id, baseURL: anthropic.url };
-          admin = { adminKey: anthropic.state.adminKey, adminBaseURL: anthropic.url };
+          admin = anthropicAdminSecret(anthropic);
           const keys = Array.from({ length: opts.poolSize ?? 4 }, (_, i) => {
             const p = anthropic.state.provisionKey(`pool-${i}`);
             secrets.add(p.value);

@@ -28,7 +28,14 @@ import type { IssuerDeps, IssuerFactory, KeyIssuer } from '../../rotation/issuer
 import type { ProviderSecret } from '../../rotation/secret-value.ts';
 import { SecretsStore } from '../../rotation/secrets-store.ts';
 import { Metrics } from '../../shared/metrics.ts';
-import { smClient, TEST_CREDENTIALS } from './harness.ts';
+import {
+  anthropicAdminSecret,
+  googleAdminSecret,
+  googleServiceAccountKey,
+  openaiAdminSecret,
+  smClient,
+  TEST_CREDENTIALS,
+} from './harness.ts';
 
 const registry = new KeyRegistry();
 let openai: OpenAIAdminServer;
@@ -88,12 +95,7 @@ const req = (tag: string, current: Partial<ProviderSecret> = {}) => ({
 });
 
 describe('openai issuer', () => {
-  const admin = () => ({
-    adminKey: openai.state.adminKey,
-    projectId: openai.state.projectId,
-    serviceAccountId: openai.state.serviceAccountId,
-    adminBaseURL: openai.url,
-  });
+  const admin = () => openaiAdminSecret(openai);
 
   it('mints a service-account key named with the tag that the provider accepts', async () => {
     const issuer = build(openaiIssuer, admin());
@@ -159,13 +161,7 @@ describe('openai issuer', () => {
 
 describe('google issuer', () => {
   const admin = (overrides: Record<string, unknown> = {}) => ({
-    projectId: google.state.projectId,
-    serviceAccountKey: {
-      client_email: clientEmail,
-      private_key: privatePem,
-      token_uri: `${google.url}/token`,
-    },
-    adminBaseURL: google.url,
+    ...googleAdminSecret(google, clientEmail, privatePem),
     ...overrides,
   });
 
@@ -223,11 +219,7 @@ describe('google issuer', () => {
     const issuer = build(
       googleIssuer,
       admin({
-        serviceAccountKey: {
-          client_email: clientEmail,
-          private_key: other,
-          token_uri: `${google.url}/token`,
-        },
+        serviceAccountKey: googleServiceAccountKey(google, clientEmail, other),
       }),
     );
 
@@ -250,8 +242,7 @@ describe('anthropic issuer', () => {
     return { arn: out.ARN as string, ids: keys.map((k) => k.id) };
   }
   const admin = (extra: Record<string, unknown> = {}) => ({
-    adminKey: anthropic.state.adminKey,
-    adminBaseURL: anthropic.url,
+    ...anthropicAdminSecret(anthropic),
     ...extra,
   });
 
