@@ -2,6 +2,7 @@
  * The rotation Lambda handler, built from injected ports so tests run the same code
  * against moto, the strict Secrets Manager model and local fake provider servers.
  */
+
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Clock, systemClock } from '../shared/clock.ts';
@@ -10,7 +11,7 @@ import type { Logger } from '../shared/logger.ts';
 import { MetricName, type Metrics } from '../shared/metrics.ts';
 import type { Redactor } from '../shared/redact.ts';
 import { recordStep } from './audit.ts';
-import type { RotationConfig } from './config.ts';
+import { type RotationConfig, RotationEnv } from './config.ts';
 import { parseRotationEvent, type RotationEvent } from './event.ts';
 import { DEFAULT_ISSUERS } from './issuers/index.ts';
 import type { IssuerFactory } from './issuers/types.ts';
@@ -70,7 +71,7 @@ export function createRotationHandler(deps: RotationHandlerDeps): RotationHandle
     if (!arn) {
       throw new SidecarError(
         ErrorCode.ConfigInvalid,
-        'ROTATION_ADMIN_SECRET_ARN must be set: this provider reads its admin credential from that secret',
+        `${RotationEnv.AdminSecretArn} must be set: this provider reads its admin credential from that secret`,
         { errorType: 'InvalidConfiguration' },
       );
     }
@@ -84,7 +85,7 @@ export function createRotationHandler(deps: RotationHandlerDeps): RotationHandle
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new SidecarError(
         ErrorCode.ConfigInvalid,
-        'the admin secret (ROTATION_ADMIN_SECRET_ARN) must hold a JSON object in AWSCURRENT',
+        `the admin secret (${RotationEnv.AdminSecretArn}) must hold a JSON object in AWSCURRENT`,
         { errorType: 'InvalidAdminSecret' },
       );
     }

@@ -1,6 +1,8 @@
 /** Validation helpers for issuers' admin-credential secrets. */
+
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import type { Redactor } from '../../shared/redact.ts';
+import { RotationEnv } from '../config.ts';
 import { isHttpUrl } from '../secret-value.ts';
 
 /** Thrown when an admin-credential secret lacks a field or has a bad one. */
@@ -8,7 +10,7 @@ export class AdminSecretError extends SidecarError {
   constructor(provider: string, problems: readonly string[]) {
     super(
       ErrorCode.ConfigInvalid,
-      `the ${provider} admin secret (ROTATION_ADMIN_SECRET_ARN) is invalid: ${problems.join('; ')}`,
+      `the ${provider} admin secret (${RotationEnv.AdminSecretArn}) is invalid: ${problems.join('; ')}`,
       { errorType: 'InvalidAdminSecret' },
     );
     this.name = 'AdminSecretError';

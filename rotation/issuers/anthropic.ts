@@ -8,8 +8,10 @@
  * The `KeyPoolRemaining` metric reports the unclaimed keys left after each claim;
  * below ROTATION_KEY_POOL_LOW_WATERMARK a warning is logged too.
  */
+
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import { MetricName, MetricUnit } from '../../shared/metrics.ts';
+import { RotationEnv } from '../config.ts';
 import type { ProviderSecret } from '../secret-value.ts';
 import { AdminFields } from './admin.ts';
 import { expectJson, joinUrl, providerError, requestJson } from './http.ts';
@@ -99,7 +101,7 @@ export const anthropicIssuer: IssuerFactory = (deps) => {
       if (!pick) {
         throw new SidecarError(
           ErrorCode.Conflict,
-          'the Anthropic key pool is empty: add pre-provisioned keys to the ROTATION_KEY_POOL_SECRET_ARN secret (see docs/rotation.md)',
+          `the Anthropic key pool is empty: add pre-provisioned keys to the ${RotationEnv.KeyPoolSecretArn} secret (see docs/rotation.md)`,
           { errorType: 'KeyPoolEmpty' },
         );
       }

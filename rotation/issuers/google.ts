@@ -9,8 +9,10 @@
  * earlier attempt created and reads its value back instead of minting another.
  * The admin credential is a service-account key used for the OAuth 2.0 JWT-bearer grant.
  */
+
 import { createHash, createPrivateKey, createSign } from 'node:crypto';
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
+import { RotationEnv } from '../config.ts';
 import type { ProviderSecret } from '../secret-value.ts';
 import { AdminFields } from './admin.ts';
 import { expectJson, joinUrl, providerError, requestJson, stringField } from './http.ts';
@@ -295,7 +297,7 @@ function signJwt(a: GoogleAdmin): string {
   } catch (err) {
     throw new SidecarError(
       ErrorCode.ConfigInvalid,
-      'the google admin secret (ROTATION_ADMIN_SECRET_ARN) is invalid: serviceAccountKey.private_key is not a PEM private key',
+      `the google admin secret (${RotationEnv.AdminSecretArn}) is invalid: serviceAccountKey.private_key is not a PEM private key`,
       { cause: err, errorType: 'InvalidAdminSecret' },
     );
   }

@@ -5,9 +5,11 @@
  *
  * Shape: `{"keys": [{"keyId": "apikey_...", "apiKey": "sk-ant-...", "claimedBy"?: "rot-..."}]}`.
  */
+
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import type { Redactor } from '../../shared/redact.ts';
+import { RotationEnv } from '../config.ts';
 import { type SecretsStore, Stage } from '../secrets-store.ts';
 
 /** One pre-provisioned key. */
@@ -34,7 +36,7 @@ export class KeyPoolStore {
     if (!arn) {
       throw new SidecarError(
         ErrorCode.ConfigInvalid,
-        'ROTATION_KEY_POOL_SECRET_ARN must be set: the anthropic issuer takes pre-provisioned keys from that secret',
+        `${RotationEnv.KeyPoolSecretArn} must be set: the anthropic issuer takes pre-provisioned keys from that secret`,
         { errorType: 'InvalidConfiguration' },
       );
     }
