@@ -1,7 +1,8 @@
 /**
  * The HTTP front of the sandbox: Runtime API (2018-06-01), Extensions API (2020-01-01) and
- * the Telemetry/Logs API stubs, on 127.0.0.1 only. Parses requests, checks required headers
- * and renders answers; every decision is delegated to a {@link SandboxApi}.
+ * the Telemetry and Logs API subscriptions (accepted with 202, as the RIE does), on 127.0.0.1
+ * only. Parses requests, checks required headers and renders answers; every decision is
+ * delegated to a {@link SandboxApi}.
  */
 import { once } from 'node:events';
 import {
