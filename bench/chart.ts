@@ -23,7 +23,7 @@ export function renderLatencyChart(title: string, bars: readonly Bar[]): string 
   const plotW = 520;
   const rowH = 34;
   const top = 48;
-  const width = labelW + plotW + 90;
+  const width = labelW + plotW + 150;
   const height = top + bars.length * rowH + 44;
   const maxUs = Math.max(10, ...bars.map((b) => Math.max(b.p99Us, b.goalUs ?? 0)));
   const minLog = -1; // 0.1 µs
