@@ -116,6 +116,41 @@ describe('a port already in use', () => {
   });
 });
 
+describe('a concurrency cap', () => {
+  it('answers 429 TooManyRequestsException beyond SECRET_SIDECAR_MAX_CONNECTIONS', async () => {
+    const id = uniqueName('it-cap');
+    const seed = new MotoSeed(moto);
+    await seed.createSecret(id, canary());
+    const proxy = await FaultProxy.start(moto);
+    // Every upstream call takes 800 ms, so the first two reads stay in flight.
+    proxy.setMode({ kind: 'delay', ms: 800 });
+    try {
+      const sandbox = new LambdaSandbox({
+        extensionsDir: layer.extensionsDir,
+        taskRoot,
+        handler: 'index.handler',
+        timeoutMs: 10_000,
+        env: {
+          AWS_ENDPOINT_URL: proxy.endpoint,
+          SECRET_SIDECAR_MAX_CONNECTIONS: '2',
+          SECRET_SIDECAR_HTTP_PORT: String(await freePort()),
+          SECRET_SIDECAR_DIR: join(scratch, 'cap-files'),
+        },
+      });
+      sandboxes.push(sandbox);
+      await sandbox.init();
+      const path = `/secretsmanager/get?secretId=${encodeURIComponent(id)}`;
+      const reads = (await sandbox.invoke({ op: 'many', path, n: 6 })).payload as HttpSeen[];
+      const statuses = reads.map((r) => r.status).sort();
+      expect(statuses).toEqual([200, 200, 429, 429, 429, 429]);
+      const refused = reads.find((r) => r.status === 429);
+      expect(refused?.json).toMatchObject({ __type: 'TooManyRequestsException' });
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('an upstream unreachable at start-up', () => {
   let proxy: FaultProxy;
   let seed: MotoSeed;
