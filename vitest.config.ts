@@ -9,6 +9,5 @@ export default defineConfig({
     hookTimeout: 30_000,
     teardownTimeout: 10_000,
     restoreMocks: true,
-    unstubEnvs: true,
   },
 });

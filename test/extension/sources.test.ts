@@ -27,6 +27,9 @@ afterAll(async () => {
   seed.close();
   await proxy.close();
 });
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 beforeEach(() => {
   for (const [k, v] of Object.entries(AWS_TEST_ENV)) vi.stubEnv(k, v);
   proxy.setMode({ kind: 'pass' });

@@ -8,6 +8,7 @@ beforeEach(async () => {
   fx = await Fixture.create();
 });
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await fx.cleanup();
 });
 
