@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 NODE_MODULES := node_modules/.install-stamp
 
-.PHONY: help install moto lint format typecheck build test demo bench synth deploy clean
+.PHONY: help install moto lint format typecheck build test test-unit demo bench synth deploy clean
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,23 +32,26 @@ typecheck: $(NODE_MODULES) ## tsc --noEmit over everything, tests included
 build: $(NODE_MODULES) ## Bundle the layer, rotation and inference functions into dist/
 	npx tsx scripts/build.ts
 
-test: $(NODE_MODULES) lint typecheck build ## Lint, typecheck, build and run every test
+test: $(NODE_MODULES) lint typecheck build ## Lint, typecheck, build and run every test: unit, integration, conformance
 	@mkdir -p .tmp
 	moto_bin="$$(scripts/ensure-moto.sh)"; status=0; \
 	MOTO_SERVER="$$moto_bin" npx vitest run --reporter=default --reporter=json \
 	  --outputFile.json=.tmp/vitest-report.json || status=$$?; \
 	node scripts/test-summary.mjs .tmp/vitest-report.json; exit $$status
 
+test-unit: $(NODE_MODULES) ## The unit tests only: pure logic, no moto, no build (seconds)
+	npx vitest run --project unit
+
 demo: $(NODE_MODULES) build ## The whole system locally: sidecar + inference + rotation mid-traffic, no AWS account
 	moto_bin="$$(scripts/ensure-moto.sh)"; \
-	MOTO_SERVER="$$moto_bin" NODE_NO_WARNINGS=1 npx tsx demo/run.ts
+	MOTO_SERVER="$$moto_bin" NODE_NO_WARNINGS=1 npx tsx --conditions=@secret-sidecar/source tools/demo/run.ts
 
 bench: $(NODE_MODULES) build ## Benchmarks side by side -> docs/BENCHMARKS.md + docs/benchmarks.svg (~40 s)
 	moto_bin="$$(scripts/ensure-moto.sh)"; \
-	MOTO_SERVER="$$moto_bin" NODE_NO_WARNINGS=1 npx tsx bench/run.ts
+	MOTO_SERVER="$$moto_bin" NODE_NO_WARNINGS=1 npx tsx --conditions=@secret-sidecar/source tools/bench/run.ts
 
 clean: ## Remove build output
-	rm -rf dist cdk.out coverage
+	rm -rf dist cdk.out coverage cdk/assets client/dist cdk/dist
 
 synth: build ## cdk synth, offline, with cdk-nag AwsSolutions checks
 	npx cdk synth --quiet

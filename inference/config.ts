@@ -2,9 +2,10 @@
  * Configuration of the inference functions, parsed once from the environment into
  * a frozen object. Every problem is reported at once by one {@link ConfigError}.
  */
+
+import { readSidecarClientConfig, type SidecarClientConfig } from '@secret-sidecar/client';
 import { deepFreeze, type Env, EnvReader, LambdaEnv } from '../shared/env.ts';
 import { effectiveLogLevel, LOG_LEVELS, LogLevel } from '../shared/logger.ts';
-import { readSidecarClientConfig, type SidecarClientConfig } from './client-config.ts';
 
 /** The inference functions' environment variables, by name. */
 export const InferenceEnv = {

@@ -3,12 +3,13 @@
  * call the provider with the client for that key version, and on a 401 force-refresh
  * the key and retry once.
  */
+
+import type { SecretValue } from '@secret-sidecar/client';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { ErrorCode, hasCode } from '../shared/errors.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { MetricName } from '../shared/metrics.ts';
 import type { InferenceConfig } from './config.ts';
-import type { SecretValue } from './envelope.ts';
 import type { ProviderBinding, ProviderClients } from './provider-clients.ts';
 import { isUnauthorized, mapProviderError } from './provider-errors.ts';
 import { PublicError } from './public-error.ts';

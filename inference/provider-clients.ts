@@ -2,9 +2,10 @@
  * One OpenAI SDK client per provider-key version: built when the secret's
  * `versionId` changes, reused otherwise.
  */
+
+import type { SecretValue } from '@secret-sidecar/client';
 import OpenAI from 'openai';
 import type { Redactor } from '../shared/redact.ts';
-import type { SecretValue } from './envelope.ts';
 import { type ProviderSecret, parseProviderSecret, resolveBaseURL } from './provider-secret.ts';
 
 /** The part of the OpenAI SDK client the handlers use. */

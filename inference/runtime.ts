@@ -2,13 +2,13 @@
  * Wires the inference handlers' ports from the environment, once per process.
  * Only the entry points (index.ts, stream.ts) call this, with `process.env`.
  */
+
+import { clientOptionsFrom, SidecarClient } from '@secret-sidecar/client';
 import type { Env } from '../shared/env.ts';
 import { ConfigError } from '../shared/errors.ts';
 import { Logger } from '../shared/logger.ts';
 import { Metrics } from '../shared/metrics.ts';
 import { globalRedactor } from '../shared/redact.ts';
-import { SidecarClient } from './client.ts';
-import { clientOptionsFrom } from './client-config.ts';
 import { loadInferenceConfig } from './config.ts';
 import type { InferenceDeps } from './handler.ts';
 

@@ -1,18 +1,21 @@
 /**
  * Bundles every deployable and dev-tool entry point with esbuild, then zips the
- * Lambda layer with exec bits preserved.
+ * Lambda layer reproducibly and copies what the CDK package ships into `cdk/assets/`.
  *
  * `make build` runs this file (`npx tsx scripts/build.ts`) to produce `dist/`;
  * the test suite calls {@link buildAll} once per run into a private directory.
  */
-import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { zipDirectory } from './zip.ts';
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The export condition under which the workspace packages expose their TypeScript sources. */
+export const SOURCE_CONDITION = '@secret-sidecar/source';
 
 /** ESM bundles need a real `require` for the CommonJS parts of their dependencies. */
 const BANNER =
@@ -26,10 +29,8 @@ export const ENTRIES = [
   { in: 'rotation/index.ts', out: 'rotation/index.mjs', minify: false },
   { in: 'inference/index.ts', out: 'inference/index.mjs', minify: false },
   { in: 'inference/stream.ts', out: 'inference-stream/index.mjs', minify: false },
-  // The client library for any Node Lambda author (`secret-sidecar/client`).
-  { in: 'inference/client-index.ts', out: 'client/index.mjs', minify: false },
   // Dev tool: the runtime loop the local Lambda sandbox runs handlers in.
-  { in: 'sandbox/runtime.ts', out: 'sandbox/runtime.mjs', minify: false },
+  { in: 'tools/sandbox/runtime.ts', out: 'sandbox/runtime.mjs', minify: false },
 ] as const;
 
 /** The layer's launcher, copied to `layer/extensions/secret-sidecar`. */
@@ -60,6 +61,7 @@ export async function bundle(entry: string, outfile: string, minify = false): Pr
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    conditions: [SOURCE_CONDITION],
     // Prefer the ES module builds of dependencies: the AWS SDK then tree-shakes to what we use.
     mainFields: ['module', 'main'],
     minify,
@@ -77,16 +79,24 @@ export async function buildAll(options: { outDir: string; zip?: boolean }): Prom
   await mkdir(paths.extensionsDir, { recursive: true });
   await copyFile(join(ROOT, LAUNCHER), paths.launcher);
   await chmod(paths.launcher, 0o755);
-  if (options.zip ?? true) {
-    // python3's zipfile stores each file's mode, so the launcher stays executable.
-    execFileSync(
-      'python3',
-      ['-m', 'zipfile', '-c', paths.layerZip, 'extensions', 'secret-sidecar'],
-      {
-        cwd: paths.layerDir,
-        stdio: 'inherit',
-      },
-    );
+  if (options.zip ?? true) await zipDirectory(paths.layerDir, paths.layerZip);
+}
+
+/** The folder of build output the CDK package ships, resolved by the constructs from their own location. */
+export const CDK_ASSETS_DIR = join(ROOT, 'cdk', 'assets');
+
+/** Copies what the CDK package carries (layer zip, function bundles) from a build into `assetsDir`. */
+export async function stageCdkAssets(outDir: string, assetsDir = CDK_ASSETS_DIR): Promise<void> {
+  const paths = buildPaths(outDir);
+  await rm(assetsDir, { recursive: true, force: true });
+  await mkdir(assetsDir, { recursive: true });
+  await copyFile(paths.layerZip, join(assetsDir, 'layer-node.zip'));
+  for (const [from, to] of [
+    [paths.rotationTask, 'rotation'],
+    [paths.inferenceTask, 'inference'],
+    [paths.streamTask, 'inference-stream'],
+  ] as const) {
+    await cp(from, join(assetsDir, to), { recursive: true });
   }
 }
 
@@ -104,8 +114,9 @@ async function main(): Promise<void> {
     await rm(staging, { recursive: true, force: true });
     throw err;
   }
+  await stageCdkAssets(dist);
   const zip = await stat(buildPaths(dist).layerZip);
-  console.log(`built dist/ (layer zip ${zip.size} bytes)`);
+  console.log(`built dist/ (layer zip ${zip.size} bytes) and cdk/assets/`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

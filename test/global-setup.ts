@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startMoto } from '../fakes/moto-server.ts';
 import { buildAll } from '../scripts/build.ts';
+import { startMoto } from '../tools/fakes/moto-server.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

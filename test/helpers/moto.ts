@@ -1,2 +1,0 @@
-/** Tests import moto helpers from here; the implementation is shared with the demo and bench. */
-export { freePort, type MotoServer, startMoto } from '../../fakes/moto-server.ts';

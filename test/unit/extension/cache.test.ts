@@ -1,0 +1,312 @@
+import { describe, expect, it } from 'vitest';
+import { CacheOutcome, FreshnessCache, type RefreshReason } from '../../../extension/cache.ts';
+import { ManualClock } from '../../../shared/clock.ts';
+import { ErrorCode, SidecarError } from '../../../shared/errors.ts';
+
+const TTL = 10_000;
+const AHEAD = 2_000;
+const MAX_STALE = 5_000;
+const BACKOFF = 1_000;
+
+/** An in-memory upstream whose next answer each test scripts. */
+class FakeUpstream {
+  values = new Map<string, string>();
+  failure: SidecarError | undefined;
+  calls: { id: string; reason: RefreshReason }[] = [];
+  #gate: Promise<void> | undefined;
+  #open: (() => void) | undefined;
+
+  hold(): void {
+    this.#gate = new Promise((r) => {
+      this.#open = r;
+    });
+  }
+
+  release(): void {
+    this.#open?.();
+    this.#gate = undefined;
+  }
+
+  load = async (id: string, reason: RefreshReason): Promise<string> => {
+    this.calls.push({ id, reason });
+    if (this.#gate) await this.#gate;
+    if (this.failure) throw this.failure;
+    const v = this.values.get(id);
+    if (v === undefined) throw new SidecarError(ErrorCode.NotFound, `${id} not found`);
+    return v;
+  };
+}
+
+function setup(
+  overrides: { maxEntries?: number; refreshAheadOnRead?: boolean; ttlMs?: number } = {},
+) {
+  const clock = new ManualClock();
+  const upstream = new FakeUpstream();
+  const stored: string[] = [];
+  const evicted: string[] = [];
+  const cache = new FreshnessCache<string, string>({
+    clock,
+    ttlMs: overrides.ttlMs ?? TTL,
+    refreshAheadMs: AHEAD,
+    maxStaleMs: MAX_STALE,
+    failureBackoffMs: BACKOFF,
+    maxEntries: overrides.maxEntries ?? 100,
+    refreshAheadOnRead: overrides.refreshAheadOnRead ?? false,
+    keyOf: (id) => id,
+    load: upstream.load,
+    onStored: (id, entry) => stored.push(`${id}=${entry.value}`),
+    onEvicted: (id, why) => evicted.push(`${id}:${why}`),
+  });
+  return { clock, upstream, cache, stored, evicted };
+}
+
+const transient = () =>
+  new SidecarError(ErrorCode.UpstreamUnavailable, 'unavailable', { errorType: 'ConnectionError' });
+
+describe('FreshnessCache', () => {
+  it('loads a missing value once and then serves it from memory within the TTL', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    const first = await cache.get('a');
+    clock.advance(TTL - 1);
+    const second = await cache.get('a');
+    expect(first.outcome).toBe(CacheOutcome.Miss);
+    expect(second.outcome).toBe(CacheOutcome.Hit);
+    expect(second.entry.value).toBe('v1');
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it('reloads an expired value on read', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    upstream.values.set('a', 'v2');
+    clock.advance(TTL);
+    const read = await cache.get('a');
+    expect(read.outcome).toBe(CacheOutcome.Refreshed);
+    expect(read.entry.value).toBe('v2');
+    expect(upstream.calls.map((c) => c.reason)).toEqual(['miss', 'expired']);
+  });
+
+  it('goes upstream on every read when the TTL is 0', async () => {
+    const { upstream, cache } = setup({ ttlMs: 0 });
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    await cache.get('a');
+    expect(upstream.calls).toHaveLength(2);
+  });
+
+  it('makes one upstream call for 50 concurrent reads of an expired value', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.advance(TTL + 1);
+    upstream.values.set('a', 'v2');
+    upstream.hold();
+    const reads = Array.from({ length: 50 }, () => cache.get('a'));
+    upstream.release();
+    const results = await Promise.all(reads);
+    expect(upstream.calls).toHaveLength(2);
+    expect(new Set(results.map((r) => r.entry.value))).toEqual(new Set(['v2']));
+  });
+
+  it('reports entries in the refresh-ahead window as due, and only those', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.advance(TTL - AHEAD - 1);
+    expect(await cache.refreshDue()).toBe(0);
+    clock.advance(1);
+    upstream.values.set('a', 'v2');
+    expect(await cache.refreshDue()).toBe(1);
+    expect(upstream.calls.at(-1)?.reason).toBe('ahead-on-invoke');
+    const read = await cache.get('a');
+    expect(read.outcome).toBe(CacheOutcome.Hit);
+    expect(read.entry.value).toBe('v2');
+  });
+
+  it('refreshes pinned entries that were never loaded', async () => {
+    const { upstream, cache } = setup();
+    upstream.values.set('a', 'v1');
+    cache.pin('a');
+    expect(await cache.refreshDue()).toBe(1);
+    expect(cache.peek('a')?.value).toBe('v1');
+  });
+
+  it('does not refresh ahead an unpinned entry nobody read since its last fetch', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.advance(TTL - AHEAD);
+    expect(await cache.refreshDue()).toBe(1);
+    clock.advance(TTL);
+    expect(await cache.refreshDue()).toBe(0);
+  });
+
+  it('refreshes ahead in the background on read when asked to', async () => {
+    const { upstream, cache, clock } = setup({ refreshAheadOnRead: true });
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.advance(TTL - AHEAD);
+    upstream.values.set('a', 'v2');
+    const read = await cache.get('a');
+    expect(read.outcome).toBe(CacheOutcome.Hit);
+    expect(read.entry.value).toBe('v1');
+    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(upstream.calls.at(-1)?.reason).toBe('ahead-on-read');
+    expect(cache.peek('a')?.value).toBe('v2');
+  });
+
+  it('serves the stale value on a transient error within the staleness bound', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.advance(TTL + MAX_STALE - 1);
+    upstream.failure = transient();
+    const read = await cache.get('a');
+    expect(read.outcome).toBe(CacheOutcome.Stale);
+    expect(read.entry.value).toBe('v1');
+  });
+
+  it('answers with the error once the value is older than the staleness bound', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.advance(TTL + MAX_STALE);
+    upstream.failure = transient();
+    await expect(cache.get('a')).rejects.toMatchObject({ code: ErrorCode.UpstreamUnavailable });
+  });
+
+  it('serves stale without calling upstream again during the failure backoff', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.advance(TTL);
+    upstream.failure = transient();
+    await cache.get('a');
+    clock.advance(BACKOFF - 1);
+    const read = await cache.get('a');
+    expect(read.outcome).toBe(CacheOutcome.Stale);
+    expect(upstream.calls).toHaveLength(2);
+    clock.advance(1);
+    await cache.get('a');
+    expect(upstream.calls).toHaveLength(3);
+  });
+
+  it('doubles the back-off with each consecutive failure', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    cache.pin('a');
+    await cache.get('a');
+    clock.advance(TTL);
+    upstream.failure = transient();
+    await cache.refreshDue(); // fails: back off 1 s
+    clock.advance(BACKOFF);
+    await cache.refreshDue(); // fails: back off 2 s
+    clock.advance(2 * BACKOFF - 1);
+    expect(await cache.refreshDue()).toBe(0);
+    clock.advance(1);
+    expect(await cache.refreshDue()).toBe(1);
+    expect(upstream.calls).toHaveLength(4);
+  });
+
+  it('backs off a configured secret that keeps failing with NotFound', async () => {
+    const { upstream, cache, clock } = setup();
+    cache.pin('gone');
+    expect(await cache.refreshDue()).toBe(1);
+    expect(await cache.refreshDue()).toBe(0);
+    clock.advance(BACKOFF);
+    expect(await cache.refreshDue()).toBe(1);
+    expect(upstream.calls).toHaveLength(2);
+  });
+
+  it.each([
+    [ErrorCode.AccessDenied, 'AccessDeniedException'],
+    [ErrorCode.NotFound, 'ResourceNotFoundException'],
+  ])('never serves stale on %s and evicts the entry', async (code, errorType) => {
+    const { upstream, cache, clock, evicted } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.advance(TTL);
+    upstream.failure = new SidecarError(code, 'no', { errorType });
+    await expect(cache.get('a')).rejects.toMatchObject({ code });
+    expect(cache.peek('a')).toBeUndefined();
+    expect(evicted).toEqual(['a:error']);
+  });
+
+  it('bypasses a fresh value on refreshNow', async () => {
+    const { upstream, cache } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    upstream.values.set('a', 'v2');
+    const read = await cache.get('a', { refreshNow: true });
+    expect(read.outcome).toBe(CacheOutcome.Bypassed);
+    expect(read.entry.value).toBe('v2');
+    expect((await cache.get('a')).entry.value).toBe('v2');
+  });
+
+  it('keeps the cached value when refreshNow fails', async () => {
+    const { upstream, cache } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    upstream.failure = new SidecarError(ErrorCode.AccessDenied, 'denied');
+    await expect(cache.get('a', { refreshNow: true })).rejects.toMatchObject({
+      code: ErrorCode.AccessDenied,
+    });
+    expect((await cache.get('a')).entry.value).toBe('v1');
+  });
+
+  it('evicts the least recently used unpinned entry beyond the bound, never a pinned one', async () => {
+    const { upstream, cache, evicted } = setup({ maxEntries: 2 });
+    for (const id of ['p', 'a', 'b', 'c']) upstream.values.set(id, id);
+    cache.pin('p');
+    await cache.get('p');
+    await cache.get('a');
+    await cache.get('b');
+    await cache.get('a');
+    await cache.get('c');
+    expect(evicted).toEqual(['b:lru']);
+    expect(cache.peek('p')?.value).toBe('p');
+    expect(cache.peek('a')?.value).toBe('a');
+    expect(cache.peek('b')).toBeUndefined();
+  });
+
+  it('re-stamps an expired value that revalidation says is still current', async () => {
+    const clock = new ManualClock();
+    let loads = 0;
+    const cache = new FreshnessCache<string, string>({
+      clock,
+      ttlMs: TTL,
+      refreshAheadMs: 0,
+      maxStaleMs: 0,
+      maxEntries: 10,
+      refreshAheadOnRead: false,
+      keyOf: (id) => id,
+      load: async () => {
+        loads += 1;
+        return 'v1';
+      },
+      revalidate: async (_id, cached) => `${cached}+checked`,
+    });
+    await cache.get('a');
+    clock.advance(TTL);
+    const read = await cache.get('a');
+    expect(read.outcome).toBe(CacheOutcome.Refreshed);
+    expect(read.entry.value).toBe('v1+checked');
+    expect(read.entry.expiresAt).toBe(clock.now() + TTL);
+    expect(loads).toBe(1);
+  });
+
+  it('stamps entries with fetch and expiry times from the clock', async () => {
+    const { upstream, cache, clock, stored } = setup();
+    upstream.values.set('a', 'v1');
+    const read = await cache.get('a');
+    expect(read.entry).toEqual({
+      value: 'v1',
+      fetchedAt: clock.now(),
+      expiresAt: clock.now() + TTL,
+    });
+    expect(stored).toEqual(['a=v1']);
+  });
+});

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../extension/config.ts';
+import { ConfigError } from '../../../shared/errors.ts';
+
+const BASE = { AWS_SESSION_TOKEN: 'session-token-value', AWS_LAMBDA_FUNCTION_NAME: 'fn' };
+
+function issuesOf(env: Record<string, string>): { variable: string; problem: string }[] {
+  try {
+    loadConfig({ ...BASE, ...env });
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.issues];
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(BASE);
+    expect(c).toMatchObject({
+      secrets: [],
+      parameters: [],
+      ttlMs: 300_000,
+      refreshAheadMs: 60_000,
+      maxStaleMs: 3_600_000,
+      httpPort: 2773,
+      dir: '/tmp/secret-sidecar',
+      files: true,
+      logLevel: 'info',
+      upstreamTimeoutMs: 2_000,
+      prefetchTimeoutMs: 5_000,
+      maxConnections: 64,
+      cacheSize: 1_000,
+      events: ['INVOKE', 'SHUTDOWN'],
+      revalidate: true,
+      token: 'session-token-value',
+      functionName: 'fn',
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.events)).toBe(true);
+  });
+
+  it('parses aliases and bare ids, keeping ARNs whole', () => {
+    const c = loadConfig({
+      ...BASE,
+      SECRET_SIDECAR_SECRETS:
+        'openai=prod/openai, arn:aws:secretsmanager:us-east-1:123456789012:secret:gemini-AbCdEf',
+      SECRET_SIDECAR_PARAMETERS: 'model=/app/model',
+    });
+    expect(c.secrets).toEqual([
+      { alias: 'openai', id: 'prod/openai', name: 'openai' },
+      {
+        alias: undefined,
+        id: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gemini-AbCdEf',
+        name: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:gemini-AbCdEf',
+      },
+    ]);
+    expect(c.parameters).toEqual([{ alias: 'model', id: '/app/model', name: 'model' }]);
+  });
+
+  it('falls back to AWS_CONTAINER_AUTHORIZATION_TOKEN when there is no session token', () => {
+    const c = loadConfig({ AWS_CONTAINER_AUTHORIZATION_TOKEN: 'container-token' });
+    expect(c.token).toBe('container-token');
+  });
+
+  it('lets AWS_LAMBDA_LOG_LEVEL win over SECRET_SIDECAR_LOG_LEVEL', () => {
+    const c = loadConfig({
+      ...BASE,
+      SECRET_SIDECAR_LOG_LEVEL: 'debug',
+      AWS_LAMBDA_LOG_LEVEL: 'WARN',
+    });
+    expect(c.logLevel).toBe('warn');
+  });
+
+  it.each([
+    ['SECRET_SIDECAR_TTL_SECONDS', '0', { ttlMs: 0, refreshAheadMs: 0 }],
+    ['SECRET_SIDECAR_TTL_SECONDS', '86400', { ttlMs: 86_400_000 }],
+    ['SECRET_SIDECAR_REFRESH_AHEAD_PERCENT', '50', { refreshAheadMs: 150_000 }],
+    ['SECRET_SIDECAR_REFRESH_AHEAD_SECONDS', '30', { refreshAheadMs: 30_000 }],
+    ['SECRET_SIDECAR_MAX_STALE_SECONDS', '0', { maxStaleMs: 0 }],
+    ['SECRET_SIDECAR_HTTP_PORT', '1', { httpPort: 1 }],
+    ['SECRET_SIDECAR_HTTP_PORT', '65535', { httpPort: 65_535 }],
+    ['SECRET_SIDECAR_DIR', '/tmp/elsewhere', { dir: '/tmp/elsewhere' }],
+    ['SECRET_SIDECAR_FILES', 'false', { files: false }],
+    ['SECRET_SIDECAR_LOG_LEVEL', 'none', { logLevel: 'none' }],
+    ['SECRET_SIDECAR_UPSTREAM_TIMEOUT_MS', '100', { upstreamTimeoutMs: 100 }],
+    ['SECRET_SIDECAR_PREFETCH_TIMEOUT_MS', '9000', { prefetchTimeoutMs: 9_000 }],
+    ['SECRET_SIDECAR_MAX_CONNECTIONS', '1', { maxConnections: 1 }],
+    ['SECRET_SIDECAR_CACHE_SIZE', '10000', { cacheSize: 10_000 }],
+    ['SECRET_SIDECAR_EVENTS', 'SHUTDOWN', { events: ['SHUTDOWN'] }],
+    ['SECRET_SIDECAR_EVENTS', 'shutdown, invoke', { events: ['INVOKE', 'SHUTDOWN'] }],
+    ['SECRET_SIDECAR_REVALIDATE', 'false', { revalidate: false }],
+  ])('accepts %s=%s', (variable, value, expected) => {
+    expect(loadConfig({ ...BASE, [variable]: value })).toMatchObject(expected);
+  });
+
+  it.each([
+    ['SECRET_SIDECAR_TTL_SECONDS', '-1', 'integer from 0 to 86400'],
+    ['SECRET_SIDECAR_TTL_SECONDS', '86401', 'integer from 0 to 86400'],
+    ['SECRET_SIDECAR_TTL_SECONDS', '5m', 'integer from 0 to 86400'],
+    ['SECRET_SIDECAR_REFRESH_AHEAD_PERCENT', '95', 'integer from 0 to 90'],
+    ['SECRET_SIDECAR_REFRESH_AHEAD_SECONDS', '300', 'less than SECRET_SIDECAR_TTL_SECONDS'],
+    ['SECRET_SIDECAR_MAX_STALE_SECONDS', 'forever', 'integer from 0 to 604800'],
+    ['SECRET_SIDECAR_HTTP_PORT', '0', 'integer from 1 to 65535'],
+    ['SECRET_SIDECAR_HTTP_PORT', '70000', 'integer from 1 to 65535'],
+    ['SECRET_SIDECAR_DIR', 'tmp/relative', 'absolute path'],
+    ['SECRET_SIDECAR_FILES', 'maybe', 'true or false'],
+    ['SECRET_SIDECAR_LOG_LEVEL', 'verbose', 'debug, info, warn, error, none'],
+    ['SECRET_SIDECAR_UPSTREAM_TIMEOUT_MS', '50', 'integer from 100 to 60000'],
+    ['SECRET_SIDECAR_PREFETCH_TIMEOUT_MS', '20000', 'integer from 100 to 9000'],
+    ['SECRET_SIDECAR_MAX_CONNECTIONS', '0', 'integer from 1 to 1024'],
+    ['SECRET_SIDECAR_CACHE_SIZE', '0', 'integer from 1 to 10000'],
+    ['SECRET_SIDECAR_EVENTS', 'INVOKE', '"INVOKE,SHUTDOWN" or "SHUTDOWN"'],
+    ['SECRET_SIDECAR_EVENTS', 'SHUTDOWN,LOGS', '"INVOKE,SHUTDOWN" or "SHUTDOWN"'],
+    ['SECRET_SIDECAR_REVALIDATE', 'sometimes', 'true or false'],
+    ['SECRET_SIDECAR_SECRETS', 'a,,b', 'empty item at position 2'],
+    ['SECRET_SIDECAR_SECRETS', 'bad alias=prod/x', "only letters, digits, '.', '_' and '-'"],
+    ['SECRET_SIDECAR_SECRETS', '=prod/x', 'must be non-empty'],
+    ['SECRET_SIDECAR_SECRETS', 'key=', 'must name an id'],
+    ['SECRET_SIDECAR_SECRETS', 'k=a,k=b', 'more than once'],
+    ['SECRET_SIDECAR_SECRETS', 'prod/x,prod/x', 'more than once'],
+    ['SECRET_SIDECAR_PARAMETERS', 'p=/a,,q=/b', 'empty item at position 2'],
+  ])('rejects %s=%s, naming the variable and what is allowed', (variable, value, allowed) => {
+    const issues = issuesOf({ [variable]: value });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.variable).toBe(variable);
+    expect(issues[0]?.problem).toContain(allowed);
+  });
+
+  it('rejects REFRESH_AHEAD_SECONDS together with REFRESH_AHEAD_PERCENT', () => {
+    const issues = issuesOf({
+      SECRET_SIDECAR_REFRESH_AHEAD_SECONDS: '10',
+      SECRET_SIDECAR_REFRESH_AHEAD_PERCENT: '10',
+    });
+    expect(issues.map((i) => i.variable)).toEqual(['SECRET_SIDECAR_REFRESH_AHEAD_SECONDS']);
+  });
+
+  it('rejects a secret and a parameter published under the same file name', () => {
+    const issues = issuesOf({
+      SECRET_SIDECAR_SECRETS: 'key=prod/x',
+      SECRET_SIDECAR_PARAMETERS: 'key=/prod/x',
+    });
+    expect(issues.map((i) => i.variable)).toEqual(['SECRET_SIDECAR_PARAMETERS']);
+  });
+
+  it('requires a token for the SSRF guard', () => {
+    expect(() => loadConfig({})).toThrow(/AWS_SESSION_TOKEN must be set/);
+  });
+
+  it('reports every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        ...BASE,
+        SECRET_SIDECAR_TTL_SECONDS: 'x',
+        SECRET_SIDECAR_HTTP_PORT: '99999',
+        SECRET_SIDECAR_DIR: 'relative',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const e = error as ConfigError;
+    expect(e.issues.map((i) => i.variable)).toEqual([
+      'SECRET_SIDECAR_TTL_SECONDS',
+      'SECRET_SIDECAR_DIR',
+      'SECRET_SIDECAR_HTTP_PORT',
+    ]);
+    expect(e.message).toContain('SECRET_SIDECAR_TTL_SECONDS');
+    expect(e.message).toContain('SECRET_SIDECAR_HTTP_PORT');
+    expect(e.errorType).toBe('Extension.ConfigInvalid');
+  });
+});

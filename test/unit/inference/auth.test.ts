@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { authorize } from '../../../inference/auth.ts';
+import { PublicError } from '../../../inference/public-error.ts';
+
+const scope = 'secret-sidecar/invoke';
+
+function status(fn: () => unknown): number {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(PublicError);
+    return (err as PublicError).status;
+  }
+  return 200;
+}
+
+describe('authorize', () => {
+  it('accepts a client_id with the required scope among others', () => {
+    const caller = authorize(
+      {
+        jwt: {
+          claims: { client_id: 'app-1', sub: 'user-9', scope: 'openid secret-sidecar/invoke' },
+          scopes: null,
+        },
+      },
+      { requiredScope: scope },
+    );
+
+    expect(caller).toEqual({ clientId: 'app-1', subject: 'user-9', method: 'jwt' });
+  });
+
+  it('falls back to sub when there is no client_id', () => {
+    const caller = authorize({ jwt: { claims: { sub: 'svc', scope } } }, { requiredScope: scope });
+
+    expect(caller.clientId).toBe('svc');
+  });
+
+  it('accepts the scope from the authorizer scopes list and from bracketed claim text', () => {
+    expect(
+      authorize({ jwt: { claims: { sub: 'a' }, scopes: [scope] } }, { requiredScope: scope })
+        .clientId,
+    ).toBe('a');
+    expect(
+      authorize(
+        { jwt: { claims: { sub: 'b', scope: `[openid ${scope}]` } } },
+        { requiredScope: scope },
+      ).clientId,
+    ).toBe('b');
+  });
+
+  it('rejects a request without claims with 401', () => {
+    expect(status(() => authorize(undefined, { requiredScope: scope }))).toBe(401);
+  });
+
+  it('rejects claims without client_id or sub with 401', () => {
+    expect(status(() => authorize({ jwt: { claims: { scope } } }, { requiredScope: scope }))).toBe(
+      401,
+    );
+  });
+
+  it('rejects a missing scope with 403', () => {
+    expect(
+      status(() => authorize({ jwt: { claims: { sub: 'a' } } }, { requiredScope: scope })),
+    ).toBe(403);
+  });
+
+  it('rejects an insufficient scope with 403', () => {
+    expect(
+      status(() =>
+        authorize(
+          { jwt: { claims: { sub: 'a', scope: 'secret-sidecar/read secret-sidecar/invoker' } } },
+          { requiredScope: scope },
+        ),
+      ),
+    ).toBe(403);
+  });
+
+  it('accepts IAM-authorized Function URL callers only when allowed', () => {
+    const iam = { iam: { userArn: 'arn:aws:iam::123456789012:role/app', callerId: 'AROA' } };
+
+    expect(authorize(iam, { requiredScope: scope, allowIam: true })).toMatchObject({
+      clientId: iam.iam.userArn,
+      method: 'iam',
+    });
+    expect(status(() => authorize(iam, { requiredScope: scope }))).toBe(401);
+  });
+});
