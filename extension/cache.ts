@@ -3,17 +3,24 @@
  * its own; time comes from an injected {@link Clock} and values from an injected loader.
  *
  * Rules:
- *  - within the TTL a read never waits on the upstream (a hit);
+ *  - within the TTL a read never waits on the upstream (a hit). Freshness holds only
+ *    while both the monotonic and the wall clock say so: a wall-clock step backwards
+ *    cannot extend it, and neither can a monotonic clock that stood still;
  *  - an expired or missing value is loaded on read, and concurrent readers share
  *    one upstream call (single-flight);
  *  - on a transient failure the last good value is served while it is at most
  *    `maxStaleMs` past its expiry; after a failure the entry backs off (doubling from
  *    `failureBackoffMs` up to `maxFailureBackoffMs`): reads serve that stale value and
  *    {@link FreshnessCache.refreshDue} skips the entry without calling the upstream again;
- *  - NotFound / AccessDenied never serve stale: they evict the entry and surface;
- *  - `refreshNow` always goes upstream; on failure it surfaces the error and keeps the cache;
+ *  - NotFound, AccessDenied or any other refusal that is not transient, on any path
+ *    (read, refresh-ahead, revalidation, `refreshNow`), evicts the entry at once and
+ *    surfaces: a value AWS stopped serving is never served again;
+ *  - an expired value may be re-validated cheaply (`revalidate`), but at most
+ *    `maxRevalidations` times in a row: then it is loaded in full again;
+ *  - `refreshNow` always goes upstream; a transient failure surfaces and keeps the cache;
  *  - {@link FreshnessCache.refreshDue} refreshes entries near expiry (called on INVOKE);
- *  - entries not pinned (ids nobody configured) are bounded by `maxEntries`, least recently used first out.
+ *  - entries not pinned (ids nobody configured) are bounded by `maxEntries`, least
+ *    recently used first out.
  *
  * The environment may be frozen between invocations, so nothing here relies on a timer.
  */
@@ -49,7 +56,7 @@ export const RefreshReason = {
 /** One of {@link RefreshReason}. */
 export type RefreshReason = (typeof RefreshReason)[keyof typeof RefreshReason];
 
-/** A cached value with its timestamps (epoch ms). */
+/** A cached value with its wall-clock timestamps (epoch ms), as files publish them. */
 export interface CacheEntry<T> {
   readonly value: T;
   readonly fetchedAt: number;
@@ -64,6 +71,9 @@ export interface CacheRead<T> {
 
 /** How an entry was stored. */
 export type StoreKind = 'fetched' | 'revalidated';
+
+/** Why an entry was dropped: NotFound/AccessDenied (`error`) or the LRU bound (`lru`). */
+export type EvictReason = 'error' | 'lru';
 
 /** Options for {@link FreshnessCache}. */
 export interface FreshnessCacheOptions<R, T> {
@@ -89,33 +99,53 @@ export interface FreshnessCacheOptions<R, T> {
   /**
    * Cheap check of an expired value: returns the value to re-stamp (possibly with
    * updated metadata) if it is still current, or undefined to load it again.
-   * Transient errors count as a failed refresh; other errors fall back to loading.
+   * NotFound/AccessDenied evict; transient errors count as a failed refresh.
    */
   readonly revalidate?: (request: R, cached: T) => Promise<T | undefined>;
-  /** Called whenever a value is stored (fetched or re-stamped). */
-  readonly onStored?: (request: R, entry: CacheEntry<T>, kind: StoreKind) => void;
-  /** Called when an entry is dropped: NotFound/AccessDenied (`error`) or LRU (`lru`). */
-  readonly onEvicted?: (request: R, reason: 'error' | 'lru') => void;
+  /** Re-validations allowed in a row before a full load. @default 3 */
+  readonly maxRevalidations?: number;
+  /** Called whenever a value is stored (fetched or re-stamped), with the value it replaced. */
+  readonly onStored?: (
+    request: R,
+    entry: CacheEntry<T>,
+    kind: StoreKind,
+    replaced: T | undefined,
+  ) => void;
+  /** Called when an entry's value is dropped, with that value. */
+  readonly onEvicted?: (request: R, reason: EvictReason, value: T | undefined) => void;
 }
 
 interface Slot<R, T> {
   readonly request: R;
   pinned: boolean;
   entry: CacheEntry<T> | undefined;
-  lastReadAt: number;
-  /** When the upstream may be tried again after failures (epoch ms). */
-  retryAt: number | undefined;
+  /** Monotonic time when the entry was stored; freshness is measured from it too. */
+  storedMono: number;
+  lastReadMono: number;
+  /** When the upstream may be tried again after failures (monotonic ms). */
+  retryAtMono: number | undefined;
   /** Consecutive failed refreshes. */
   failures: number;
+  /** Consecutive re-validations since the last full load. */
+  revalidations: number;
 }
 
-const FATAL_CODES = [ErrorCode.NotFound, ErrorCode.AccessDenied] as const;
+/**
+ * Answers that mean AWS no longer serves the value: it is gone, access was denied, or the
+ * request is refused for good (a secret scheduled for deletion answers InvalidRequestException).
+ */
+const FATAL_CODES = [
+  ErrorCode.NotFound,
+  ErrorCode.AccessDenied,
+  ErrorCode.UpstreamRejected,
+] as const;
 
 /** TTL cache with single-flight loads, refresh-ahead and stale-on-transient-error. */
 export class FreshnessCache<R, T> {
   readonly #o: FreshnessCacheOptions<R, T>;
   readonly #backoffMs: number;
   readonly #maxBackoffMs: number;
+  readonly #maxRevalidations: number;
   readonly #slots = new Map<string, Slot<R, T>>();
   readonly #flights = new Map<string, Promise<CacheEntry<T>>>();
   #unpinned = 0;
@@ -124,6 +154,7 @@ export class FreshnessCache<R, T> {
     this.#o = options;
     this.#backoffMs = options.failureBackoffMs ?? 1_000;
     this.#maxBackoffMs = options.maxFailureBackoffMs ?? 30_000;
+    this.#maxRevalidations = options.maxRevalidations ?? 3;
   }
 
   /** Number of cached entries (pinned included). */
@@ -140,14 +171,7 @@ export class FreshnessCache<R, T> {
       slot.pinned = true;
       return;
     }
-    this.#slots.set(key, {
-      request,
-      pinned: true,
-      entry: undefined,
-      lastReadAt: 0,
-      retryAt: undefined,
-      failures: 0,
-    });
+    this.#slots.set(key, this.#newSlot(request, true, undefined));
   }
 
   /** The cached entry, fresh or not, without touching recency or the upstream. */
@@ -155,37 +179,53 @@ export class FreshnessCache<R, T> {
     return this.#slots.get(this.#o.keyOf(request))?.entry;
   }
 
+  /**
+   * The cached entry if it is fresh, else undefined; never calls the upstream and never
+   * waits. Counts as a read for recency and refresh-ahead.
+   */
+  peekFresh(request: R): CacheEntry<T> | undefined {
+    const key = this.#o.keyOf(request);
+    const slot = this.#slots.get(key);
+    if (!slot?.entry || !this.#fresh(slot)) return undefined;
+    this.#touch(key);
+    this.#maybeRefreshAhead(key, slot);
+    return slot.entry;
+  }
+
   /** Reads a value, loading it when needed. Throws the upstream's {@link SidecarError}. */
   async get(request: R, options: { refreshNow?: boolean } = {}): Promise<CacheRead<T>> {
     const key = this.#o.keyOf(request);
-    const now = this.#o.clock.now();
-    const slot = this.#touch(key, now);
+    const slot = this.#touch(key);
 
     if (options.refreshNow) {
-      const entry = await this.#refresh(key, request, RefreshReason.RefreshNow, false);
+      const entry = await this.#refresh(key, request, RefreshReason.RefreshNow);
       return { entry, outcome: CacheOutcome.Bypassed };
     }
 
     const cached = slot?.entry;
-    if (cached && now < cached.expiresAt) {
-      if (this.#o.refreshAheadOnRead && this.#isDue(slot, now) && !this.#backingOff(slot, now)) {
-        this.#refresh(key, request, RefreshReason.AheadOnRead, true).catch(() => undefined);
-      }
+    if (slot && cached && this.#fresh(slot)) {
+      this.#maybeRefreshAhead(key, slot);
       return { entry: cached, outcome: CacheOutcome.Hit };
     }
-    if (!cached) {
-      const entry = await this.#refresh(key, request, RefreshReason.Miss, true);
+    if (!slot || !cached) {
+      const entry = await this.#refresh(key, request, RefreshReason.Miss);
       return { entry, outcome: CacheOutcome.Miss };
     }
-    if (this.#backingOff(slot, now) && this.#staleOk(cached, now)) {
+    if (this.#backingOff(slot) && this.#staleOk(slot)) {
       return { entry: cached, outcome: CacheOutcome.Stale };
     }
     try {
-      const entry = await this.#refresh(key, request, RefreshReason.Expired, true);
+      const entry = await this.#refresh(key, request, RefreshReason.Expired);
       return { entry, outcome: CacheOutcome.Refreshed };
     } catch (err) {
-      const at = this.#o.clock.now();
-      if (err instanceof SidecarError && err.transient && this.#staleOk(cached, at)) {
+      // The slot may have been evicted meanwhile (NotFound/AccessDenied): then no stale value.
+      const current = this.#slots.get(key);
+      if (
+        err instanceof SidecarError &&
+        err.transient &&
+        current?.entry === cached &&
+        this.#staleOk(current)
+      ) {
         return { entry: cached, outcome: CacheOutcome.Stale };
       }
       throw err;
@@ -199,121 +239,148 @@ export class FreshnessCache<R, T> {
    * @returns how many entries were due
    */
   async refreshDue(reason: RefreshReason = RefreshReason.AheadOnInvoke): Promise<number> {
-    const now = this.#o.clock.now();
     const due: Promise<unknown>[] = [];
     for (const [key, slot] of this.#slots) {
-      if (!this.#isDue(slot, now)) continue;
-      if (!slot.pinned && slot.lastReadAt < (slot.entry?.fetchedAt ?? 0)) continue;
-      if (this.#backingOff(slot, now)) continue;
-      due.push(this.#refresh(key, slot.request, reason, true).catch(() => undefined));
+      if (!this.#isDue(slot)) continue;
+      if (!slot.pinned && slot.lastReadMono < slot.storedMono) continue;
+      if (this.#backingOff(slot)) continue;
+      due.push(this.#refresh(key, slot.request, reason).catch(() => undefined));
     }
     await Promise.all(due);
     return due.length;
   }
 
-  #backingOff(slot: Slot<R, T>, now: number): boolean {
-    return slot.retryAt !== undefined && now < slot.retryAt;
+  #newSlot(request: R, pinned: boolean, entry: CacheEntry<T> | undefined): Slot<R, T> {
+    const mono = this.#o.clock.monotonic();
+    return {
+      request,
+      pinned,
+      entry,
+      storedMono: mono,
+      lastReadMono: entry ? mono : Number.NEGATIVE_INFINITY,
+      retryAtMono: undefined,
+      failures: 0,
+      revalidations: 0,
+    };
   }
 
-  #isDue(slot: Slot<R, T>, now: number): boolean {
+  /** Milliseconds of life left by the stricter of the two clocks (negative once expired). */
+  #left(slot: Slot<R, T>): number {
     const entry = slot.entry;
-    return !entry || now >= entry.expiresAt - this.#o.refreshAheadMs;
+    if (!entry) return Number.NEGATIVE_INFINITY;
+    const byMono = slot.storedMono + this.#o.ttlMs - this.#o.clock.monotonic();
+    const byWall = entry.expiresAt - this.#o.clock.now();
+    return Math.min(byMono, byWall);
   }
 
-  #staleOk(entry: CacheEntry<T>, now: number): boolean {
-    return now < entry.expiresAt + this.#o.maxStaleMs;
+  #fresh(slot: Slot<R, T>): boolean {
+    return this.#left(slot) > 0;
+  }
+
+  #isDue(slot: Slot<R, T>): boolean {
+    return this.#left(slot) <= this.#o.refreshAheadMs;
+  }
+
+  #staleOk(slot: Slot<R, T>): boolean {
+    return this.#left(slot) > -this.#o.maxStaleMs;
+  }
+
+  #backingOff(slot: Slot<R, T>): boolean {
+    return slot.retryAtMono !== undefined && this.#o.clock.monotonic() < slot.retryAtMono;
+  }
+
+  #maybeRefreshAhead(key: string, slot: Slot<R, T>): void {
+    if (this.#o.refreshAheadOnRead && this.#isDue(slot) && !this.#backingOff(slot)) {
+      this.#refresh(key, slot.request, RefreshReason.AheadOnRead).catch(() => undefined);
+    }
   }
 
   /** Moves a slot to the most-recently-used end and records the read. */
-  #touch(key: string, now: number): Slot<R, T> | undefined {
+  #touch(key: string): Slot<R, T> | undefined {
     const slot = this.#slots.get(key);
     if (!slot) return undefined;
     this.#slots.delete(key);
     this.#slots.set(key, slot);
-    slot.lastReadAt = now;
+    slot.lastReadMono = this.#o.clock.monotonic();
     return slot;
   }
 
   /** Single-flight upstream refresh of one key. */
-  #refresh(
-    key: string,
-    request: R,
-    reason: RefreshReason,
-    evictOnFatal: boolean,
-  ): Promise<CacheEntry<T>> {
+  #refresh(key: string, request: R, reason: RefreshReason): Promise<CacheEntry<T>> {
     const inFlight = this.#flights.get(key);
     if (inFlight) return inFlight;
-    const flight = this.#fetch(key, request, reason, evictOnFatal).finally(() => {
+    const flight = this.#fetch(key, request, reason).finally(() => {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);
     });
     this.#flights.set(key, flight);
     return flight;
   }
 
-  async #fetch(
-    key: string,
-    request: R,
-    reason: RefreshReason,
-    evictOnFatal: boolean,
-  ): Promise<CacheEntry<T>> {
-    const cached = this.#slots.get(key)?.entry;
+  async #fetch(key: string, request: R, reason: RefreshReason): Promise<CacheEntry<T>> {
+    const slot = this.#slots.get(key);
+    const cached = slot?.entry;
     let value: T | undefined;
     let kind: StoreKind = 'fetched';
     try {
-      if (cached && this.#o.revalidate && reason !== RefreshReason.RefreshNow) {
-        value = await this.#o.revalidate(request, cached.value).catch((err: unknown) => {
-          if (err instanceof SidecarError && err.transient) throw err;
-          return undefined;
-        });
+      const mayRevalidate =
+        cached !== undefined &&
+        this.#o.revalidate !== undefined &&
+        reason !== RefreshReason.RefreshNow &&
+        (slot?.revalidations ?? 0) < this.#maxRevalidations;
+      if (mayRevalidate && this.#o.revalidate) {
+        value = await this.#o.revalidate(request, cached.value);
         if (value !== undefined) kind = 'revalidated';
       }
       value ??= await this.#o.load(request, reason);
     } catch (err) {
-      this.#failed(key, err, evictOnFatal);
+      this.#failed(key, err);
       throw err;
     }
-    const now = this.#o.clock.now();
-    const entry: CacheEntry<T> = { value, fetchedAt: now, expiresAt: now + this.#o.ttlMs };
-    this.#store(key, request, entry);
-    this.#o.onStored?.(request, entry, kind);
+    const entry: CacheEntry<T> = {
+      value,
+      fetchedAt: this.#o.clock.now(),
+      expiresAt: this.#o.clock.now() + this.#o.ttlMs,
+    };
+    const replaced = this.#store(key, request, entry, kind);
+    this.#o.onStored?.(request, entry, kind, replaced);
     return entry;
   }
 
-  #failed(key: string, err: unknown, evictOnFatal: boolean): void {
+  #failed(key: string, err: unknown): void {
     const slot = this.#slots.get(key);
     if (!slot) return;
     slot.failures += 1;
     const backoff = Math.min(this.#maxBackoffMs, this.#backoffMs * 2 ** (slot.failures - 1));
-    slot.retryAt = this.#o.clock.now() + backoff;
-    if (evictOnFatal && hasCode(err, ...FATAL_CODES)) {
-      if (slot.pinned) {
-        slot.entry = undefined;
-      } else {
-        this.#slots.delete(key);
-        this.#unpinned -= 1;
-      }
-      this.#o.onEvicted?.(slot.request, 'error');
+    slot.retryAtMono = this.#o.clock.monotonic() + backoff;
+    if (!hasCode(err, ...FATAL_CODES)) return;
+    const value = slot.entry?.value;
+    if (slot.pinned) {
+      slot.entry = undefined;
+      slot.revalidations = 0;
+    } else {
+      this.#slots.delete(key);
+      this.#unpinned -= 1;
     }
+    this.#o.onEvicted?.(slot.request, 'error', value);
   }
 
-  #store(key: string, request: R, entry: CacheEntry<T>): void {
+  /** Stores `entry`; returns the value it replaced, if any. */
+  #store(key: string, request: R, entry: CacheEntry<T>, kind: StoreKind): T | undefined {
     const slot = this.#slots.get(key);
+    const mono = this.#o.clock.monotonic();
     if (slot) {
+      const replaced = slot.entry?.value;
       slot.entry = entry;
-      slot.retryAt = undefined;
+      slot.storedMono = mono;
+      slot.retryAtMono = undefined;
       slot.failures = 0;
-      return;
+      slot.revalidations = kind === 'revalidated' ? slot.revalidations + 1 : 0;
+      return replaced;
     }
-    this.#slots.set(key, {
-      request,
-      pinned: false,
-      entry,
-      lastReadAt: entry.fetchedAt,
-      retryAt: undefined,
-      failures: 0,
-    });
+    this.#slots.set(key, this.#newSlot(request, false, entry));
     this.#unpinned += 1;
     this.#evictOverflow();
+    return undefined;
   }
 
   #evictOverflow(): void {
@@ -322,7 +389,7 @@ export class FreshnessCache<R, T> {
       if (slot.pinned) continue;
       this.#slots.delete(key);
       this.#unpinned -= 1;
-      this.#o.onEvicted?.(slot.request, 'lru');
+      this.#o.onEvicted?.(slot.request, 'lru', slot.entry?.value);
     }
   }
 }

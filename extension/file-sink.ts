@@ -4,13 +4,14 @@
  * The directory is created 0700 (its mode is tightened if it already exists,
  * and a symlinked or foreign-owned directory is refused). Each write goes to a
  * 0600 temp file in the same directory and is renamed over the target, so a
- * reader sees the old file or the new one, never a partial one.
+ * reader sees the old file or the new one, never a partial one. Temp files left
+ * by a process that died mid-write (they may hold a secret) are removed at start.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, SidecarError } from '../shared/errors.ts';
-import { type SecretEnvelope, secretFileName } from '../shared/sidecar-protocol.ts';
+import { type SecretEnvelope, secretFileName, TEMP_FILE } from '../shared/sidecar-protocol.ts';
 
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
@@ -112,5 +113,16 @@ export class FileSink implements EnvelopeSink {
       );
     }
     if ((stat.mode & 0o777) !== DIR_MODE) await chmod(dir, DIR_MODE);
+    await this.#removeLeftovers();
+  }
+
+  /** Deletes temp files an earlier process left behind when it died between write and rename. */
+  async #removeLeftovers(): Promise<void> {
+    for (const entry of await readdir(this.#dir, { withFileTypes: true })) {
+      if (!entry.isFile() || !TEMP_FILE.test(entry.name)) continue;
+      await unlink(join(this.#dir, entry.name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
   }
 }

@@ -1,12 +1,14 @@
 /**
  * Entry point of the secret-sidecar Lambda extension. Only wires the parts:
- * config → ports → prefetch (bounded) → files → HTTP server → register → event loop.
+ * crash handlers → config → ports → prefetch (bounded) → files → HTTP server →
+ * register → event loop.
  *
  * Run by the launcher `extensions/secret-sidecar` as
  * `node index.mjs --name <file name>`; the name registered must equal the file name.
  */
 
 import { systemClock } from '../shared/clock.ts';
+import { crashLine, installCrashHandlers } from '../shared/crash.ts';
 import { messageOf, SidecarError } from '../shared/errors.ts';
 import { Logger } from '../shared/logger.ts';
 import { Metrics } from '../shared/metrics.ts';
@@ -27,12 +29,14 @@ const SERVICE = 'secret-sidecar';
 
 async function main(): Promise<void> {
   const env = process.env;
-  const name = argValue(process.argv, '--name') ?? EXTENSION_NAME;
-  const boot = new Logger({ service: SERVICE, component: 'lifecycle' });
-  process.on('warning', (w) => boot.warn('node warning', { name: w.name, warning: w.message }));
+  // Before anything can fail: credentials are masked and no crash prints raw text.
   globalRedactor.register(env.AWS_SESSION_TOKEN);
   globalRedactor.register(env.AWS_CONTAINER_AUTHORIZATION_TOKEN);
   globalRedactor.register(env.AWS_SECRET_ACCESS_KEY);
+  installCrashHandlers({ redactor: globalRedactor, service: SERVICE });
+  const name = argValue(process.argv, '--name') ?? EXTENSION_NAME;
+  const boot = new Logger({ service: SERVICE, component: 'lifecycle' });
+  process.on('warning', (w) => boot.warn('node warning', { name: w.name, warning: w.message }));
 
   const runtimeApi = env.AWS_LAMBDA_RUNTIME_API;
   if (!runtimeApi) {
@@ -50,10 +54,19 @@ async function main(): Promise<void> {
   }
 
   const log = new Logger({ service: SERVICE, component: 'lifecycle', level: config.logLevel });
+  if (config.awsSettings.length > 0) {
+    log.info('AWS Parameters and Secrets extension settings', { honoured: config.awsSettings });
+  }
   const metrics = new Metrics({ dimensions: { FunctionName: config.functionName } });
   const sink = config.files ? new FileSink(config.dir) : undefined;
-  const secretSource = new SecretsManagerSource({ timeoutMs: config.upstreamTimeoutMs });
-  const parameterSource = new SsmParameterSource({ timeoutMs: config.upstreamTimeoutMs });
+  const secretSource = new SecretsManagerSource({
+    timeoutMs: config.secretsTimeoutMs,
+    maxConnections: config.upstreamMaxConnections,
+  });
+  const parameterSource = new SsmParameterSource({
+    timeoutMs: config.parametersTimeoutMs,
+    maxConnections: config.upstreamMaxConnections,
+  });
   const invokeEvents = config.events.includes('INVOKE');
   const store = new SecretStore({
     config,
@@ -76,7 +89,7 @@ async function main(): Promise<void> {
     store,
     clock: systemClock,
     logger: log,
-    maxWaitMs: config.upstreamTimeoutMs * 2,
+    maxWaitMs: Math.max(config.secretsTimeoutMs, config.parametersTimeoutMs) * 2,
   });
 
   try {
@@ -108,9 +121,6 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));
-  process.on('unhandledRejection', (reason) => {
-    log.error('unhandled rejection', { error: messageOf(reason) });
-  });
 
   try {
     const reg = await api.register(name, config.events);
@@ -160,8 +170,6 @@ function argValue(argv: readonly string[], flag: string): string | undefined {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `${JSON.stringify({ level: 'error', message: 'secret-sidecar crashed', error: globalRedactor.redactString(messageOf(err)) })}\n`,
-  );
+  process.stderr.write(`${crashLine(globalRedactor, SERVICE, 'secret-sidecar crashed', err)}\n`);
   process.exit(1);
 });

@@ -6,8 +6,8 @@
  * failure is mapped once by {@link toSidecarError}.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { toSidecarError } from '../shared/aws-errors.ts';
 import { type AwsSourceOptions, awsClientConfig } from './aws-client-options.ts';
-import { toSidecarError } from './aws-errors.ts';
 
 /** What to fetch: one parameter, optionally a version or label of it. */
 export interface ParameterRequest {
@@ -81,7 +81,11 @@ export class SsmParameterSource implements ParameterSource {
         selector: p.Selector,
       };
     } catch (err) {
-      throw toSidecarError(err, 'Parameter Store', request.name);
+      throw toSidecarError(err, {
+        service: 'Parameter Store',
+        operation: 'GetParameter',
+        subject: request.name,
+      });
     }
   }
 

@@ -1,9 +1,14 @@
 /**
- * Query-string parsing for the HTTP API, strict like AWS's extension: unknown
- * or repeated parameters, missing required ones and contradictory ones are a 400
- * naming the parameter and what is allowed.
+ * Query-string parsing for the HTTP API, accepting what AWS's Parameters and Secrets
+ * extension accepts:
+ *  - a parameter neither AWS nor we define is ignored (so cache-busters work) and
+ *    reported back for a debug line;
+ *  - `version` together with `label` on a parameter: the first one given wins, as AWS
+ *    documents;
+ *  - a parameter we define that is repeated, empty, malformed or contradicts another
+ *    (`versionId` with `versionStage`) is a 400 naming it and what is allowed.
  */
-import { badRequest } from './http-errors.ts';
+import { badRequest } from '../shared/http-error.ts';
 import type { ParameterRequest } from './parameter-source.ts';
 import type { SecretRequest } from './secret-source.ts';
 
@@ -11,19 +16,27 @@ import type { SecretRequest } from './secret-source.ts';
 export interface SecretQuery {
   readonly request: SecretRequest;
   readonly refreshNow: boolean;
+  /** Names of the query parameters that were ignored. */
+  readonly ignored: readonly string[];
 }
 
 /** A parsed `/systemsmanager/parameters/get` query. */
 export interface ParameterQuery {
   readonly request: ParameterRequest;
   readonly refreshNow: boolean;
+  /** Names of the query parameters that were ignored. */
+  readonly ignored: readonly string[];
 }
 
-const MAX_ID_LENGTH = 2048;
+/** Longest id or name accepted (a Secrets Manager ARN is at most 2048 characters). */
+export const MAX_ID_LENGTH = 2048;
+
+const SECRET_PARAMS = ['secretId', 'versionId', 'versionStage', 'refreshNow'] as const;
+const PARAMETER_PARAMS = ['name', 'withDecryption', 'version', 'label', 'refreshNow'] as const;
 
 /** Parses `secretId`, `versionId` | `versionStage`, `refreshNow`. */
 export function parseSecretQuery(params: URLSearchParams): SecretQuery {
-  const q = single(params, ['secretId', 'versionId', 'versionStage', 'refreshNow']);
+  const { values: q, ignored } = collect(params, SECRET_PARAMS);
   const secretId = required(q, 'secretId');
   const versionId = optional(q, 'versionId');
   const versionStage = optional(q, 'versionStage');
@@ -33,18 +46,16 @@ export function parseSecretQuery(params: URLSearchParams): SecretQuery {
   return {
     request: { secretId, versionId, versionStage },
     refreshNow: flag(q, 'refreshNow'),
+    ignored,
   };
 }
 
-/** Parses `name`, `withDecryption`, `version` | `label`, `refreshNow`. */
+/** Parses `name`, `withDecryption`, `version` | `label` (the first given wins), `refreshNow`. */
 export function parseParameterQuery(params: URLSearchParams): ParameterQuery {
-  const q = single(params, ['name', 'withDecryption', 'version', 'label', 'refreshNow']);
+  const { values: q, order, ignored } = collect(params, PARAMETER_PARAMS);
   const name = required(q, 'name');
   const versionText = optional(q, 'version');
   const label = optional(q, 'label');
-  if (versionText !== undefined && label !== undefined) {
-    throw badRequest('give either version or label, not both');
-  }
   let version: number | undefined;
   if (versionText !== undefined) {
     version = /^[1-9]\d{0,9}$/.test(versionText) ? Number(versionText) : Number.NaN;
@@ -52,23 +63,38 @@ export function parseParameterQuery(params: URLSearchParams): ParameterQuery {
       throw badRequest(`version must be a positive integer, got ${show(versionText)}`);
     }
   }
+  const both = version !== undefined && label !== undefined;
+  const versionFirst = order.indexOf('version') < order.indexOf('label');
   return {
-    request: { name, withDecryption: flag(q, 'withDecryption'), version, label },
+    request: {
+      name,
+      withDecryption: flag(q, 'withDecryption'),
+      version: both && !versionFirst ? undefined : version,
+      label: both && versionFirst ? undefined : label,
+    },
     refreshNow: flag(q, 'refreshNow'),
+    ignored,
   };
 }
 
-/** Collects parameters, rejecting unknown and repeated ones. */
-function single(params: URLSearchParams, allowed: readonly string[]): Map<string, string> {
-  const out = new Map<string, string>();
+/** Collects the parameters we define, rejecting repeats; sets the others aside. */
+function collect(
+  params: URLSearchParams,
+  defined: readonly string[],
+): { values: Map<string, string>; order: string[]; ignored: string[] } {
+  const values = new Map<string, string>();
+  const order: string[] = [];
+  const ignored: string[] = [];
   for (const [key, value] of params) {
-    if (!allowed.includes(key)) {
-      throw badRequest(`unknown parameter ${show(key)}; allowed: ${allowed.join(', ')}`);
+    if (!defined.includes(key)) {
+      if (ignored.length < 20) ignored.push(key.slice(0, 64));
+      continue;
     }
-    if (out.has(key)) throw badRequest(`parameter ${key} is given more than once`);
-    out.set(key, value);
+    if (values.has(key)) throw badRequest(`parameter ${key} is given more than once`);
+    values.set(key, value);
+    order.push(key);
   }
-  return out;
+  return { values, order, ignored };
 }
 
 function required(q: Map<string, string>, key: string): string {

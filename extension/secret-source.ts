@@ -10,8 +10,8 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { toSidecarError } from '../shared/aws-errors.ts';
 import { type AwsSourceOptions, awsClientConfig } from './aws-client-options.ts';
-import { toSidecarError } from './aws-errors.ts';
 
 /** Default stage asked for when neither a version id nor a stage is given. */
 export const AWSCURRENT = 'AWSCURRENT';
@@ -51,6 +51,8 @@ export interface SecretSource {
 /** A secret's versions and their stages, from DescribeSecret. */
 export interface SecretVersions {
   readonly versionIdsToStages: Readonly<Record<string, readonly string[]>>;
+  /** True when the secret is scheduled for deletion (`DeletedDate` is set): AWS no longer serves it. */
+  readonly deleted: boolean;
 }
 
 /** Options for {@link SecretsManagerSource}. */
@@ -88,7 +90,11 @@ export class SecretsManagerSource implements SecretSource {
         createdDate: out.CreatedDate?.getTime(),
       };
     } catch (err) {
-      throw toSidecarError(err, 'Secrets Manager', request.secretId);
+      throw toSidecarError(err, {
+        service: 'Secrets Manager',
+        operation: 'GetSecretValue',
+        subject: request.secretId,
+      });
     }
   }
 
@@ -97,9 +103,16 @@ export class SecretsManagerSource implements SecretSource {
       const out = await this.#client.send(new DescribeSecretCommand({ SecretId: secretId }), {
         abortSignal: AbortSignal.timeout(this.#timeoutMs),
       });
-      return { versionIdsToStages: out.VersionIdsToStages ?? {} };
+      return {
+        versionIdsToStages: out.VersionIdsToStages ?? {},
+        deleted: out.DeletedDate !== undefined,
+      };
     } catch (err) {
-      throw toSidecarError(err, 'Secrets Manager', secretId);
+      throw toSidecarError(err, {
+        service: 'Secrets Manager',
+        operation: 'DescribeSecret',
+        subject: secretId,
+      });
     }
   }
 

@@ -2,17 +2,20 @@
  * The localhost HTTP API, compatible with the AWS Parameters and Secrets Lambda
  * Extension: `GET /secretsmanager/get`, `GET /systemsmanager/parameters/get`, `GET /ping`.
  *
- * Guard order: concurrency cap (429) → `X-Forwarded-For` (400) → `/ping` → token
- * (401 missing, 403 wrong) → method (405) → route (404) → query (400) → lookup.
+ * Guard order: `X-Forwarded-For` (400) → `/ping` (always answered) → token (401
+ * missing, 403 wrong) → method (405) → route (404) → query (400) → a fresh cached
+ * value is answered at once → concurrency cap (429) → lookup. Reads the cache can
+ * answer never wait behind uncached ones and are never refused for load.
  * Binds 127.0.0.1 only.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, SidecarError } from '../shared/errors.ts';
+import { badRequest, HttpError, toHttpError } from '../shared/http-error.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Routes, TOKEN_HEADER } from '../shared/sidecar-protocol.ts';
-import { badRequest, methodNotAllowed, toHttpFailure } from './http-errors.ts';
+import type { CacheEntry, CacheOutcome } from './cache.ts';
 import { parseParameterQuery, parseSecretQuery } from './query.ts';
 import type { SecretStore } from './store.ts';
 import type { TokenGuard } from './token.ts';
@@ -23,10 +26,13 @@ export const CACHE_HEADER = 'x-secret-sidecar-cache';
 
 /** Options for {@link SidecarServer}. */
 export interface SidecarServerOptions {
-  readonly store: Pick<SecretStore, 'getSecret' | 'getParameter'>;
+  readonly store: Pick<
+    SecretStore,
+    'getSecret' | 'getParameter' | 'peekFreshSecret' | 'peekFreshParameter'
+  >;
   readonly token: TokenGuard;
   readonly logger: Logger;
-  /** Concurrent requests served before answering 429. */
+  /** Concurrent uncached requests served before answering 429. */
   readonly maxConnections: number;
   /** Largest accepted request head. @default 16384 */
   readonly maxHeaderSize?: number;
@@ -39,6 +45,8 @@ export class SidecarServer {
   readonly #o: SidecarServerOptions;
   readonly #log: Logger;
   readonly #server: Server;
+  /** Response bodies, serialised once per cached entry (a new entry is a new version or stamp). */
+  readonly #bodies = new WeakMap<CacheEntry<unknown>, Buffer>();
   #active = 0;
 
   constructor(options: SidecarServerOptions) {
@@ -52,11 +60,14 @@ export class SidecarServer {
         keepAliveTimeout: 5_000,
       },
       (req, res) => {
-        this.#handle(req, res).catch((err: unknown) => {
-          this.#log.error('request failed unexpectedly', { error: err });
-          if (!res.headersSent) send(res, 500, { __type: 'InternalFailure' });
-          else res.destroy();
-        });
+        try {
+          const pending = this.#handle(req, res);
+          if (pending) {
+            pending.catch((err: unknown) => this.#reject(req, res, err));
+          }
+        } catch (err) {
+          this.#reject(req, res, err);
+        }
       },
     );
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -108,52 +119,39 @@ export class SidecarServer {
     clearTimeout(timer);
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.#active >= this.#o.maxConnections) {
-      this.#reject(
-        req,
-        res,
-        new SidecarError(ErrorCode.TooManyRequests, 'too many concurrent requests', {
-          errorType: 'TooManyRequestsException',
-        }),
-      );
-      return;
-    }
-    this.#active += 1;
-    try {
-      await this.#route(req, res);
-    } catch (err) {
-      this.#reject(req, res, err);
-    } finally {
-      this.#active -= 1;
-    }
-  }
-
-  async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Answers synchronously when it can (ping, errors, cache hits); returns a promise otherwise. */
+  #handle(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
     if (req.headers['x-forwarded-for'] !== undefined) {
       throw badRequest('X-Forwarded-For is not accepted: the API is for local callers only');
     }
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const { path, search } = splitTarget(req.url ?? '/');
     if (path === Routes.Ping) {
       checkMethod(req);
-      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+      res.writeHead(200, PING_HEADERS);
       res.end('healthy');
-      return;
+      return undefined;
     }
     this.#checkToken(req);
     checkMethod(req);
     if (path === Routes.SecretsManagerGet) {
-      const { request, refreshNow } = parseSecretQuery(url.searchParams);
-      const read = await this.#o.store.getSecret(request, { refreshNow });
-      sendValue(res, read.outcome, secretValueJson(read.entry.value));
-      return;
+      const { request, refreshNow, ignored } = parseSecretQuery(new URLSearchParams(search));
+      this.#noteIgnored(path, ignored);
+      const fresh = refreshNow ? undefined : this.#o.store.peekFreshSecret(request);
+      if (fresh) return this.#sendEntry(res, 'hit', fresh, secretValueJson);
+      return this.#capped(async () => {
+        const read = await this.#o.store.getSecret(request, { refreshNow });
+        this.#sendEntry(res, read.outcome, read.entry, secretValueJson);
+      });
     }
     if (path === Routes.ParameterGet) {
-      const { request, refreshNow } = parseParameterQuery(url.searchParams);
-      const read = await this.#o.store.getParameter(request, { refreshNow });
-      sendValue(res, read.outcome, parameterJson(read.entry.value));
-      return;
+      const { request, refreshNow, ignored } = parseParameterQuery(new URLSearchParams(search));
+      this.#noteIgnored(path, ignored);
+      const fresh = refreshNow ? undefined : this.#o.store.peekFreshParameter(request);
+      if (fresh) return this.#sendEntry(res, 'hit', fresh, parameterJson);
+      return this.#capped(async () => {
+        const read = await this.#o.store.getParameter(request, { refreshNow });
+        this.#sendEntry(res, read.outcome, read.entry, parameterJson);
+      });
     }
     throw new SidecarError(
       ErrorCode.NotFound,
@@ -162,6 +160,43 @@ export class SidecarServer {
         errorType: 'NotFound',
       },
     );
+  }
+
+  /** Runs an uncached lookup within the concurrency cap. */
+  async #capped(lookup: () => Promise<void>): Promise<void> {
+    if (this.#active >= this.#o.maxConnections) {
+      throw new SidecarError(ErrorCode.TooManyRequests, 'too many concurrent requests', {
+        errorType: 'TooManyRequestsException',
+      });
+    }
+    this.#active += 1;
+    try {
+      await lookup();
+    } finally {
+      this.#active -= 1;
+    }
+  }
+
+  #sendEntry<T>(
+    res: ServerResponse,
+    outcome: CacheOutcome,
+    entry: CacheEntry<T>,
+    render: (value: T) => Record<string, unknown>,
+  ): undefined {
+    let body = this.#bodies.get(entry);
+    if (body === undefined) {
+      body = Buffer.from(JSON.stringify(render(entry.value)));
+      this.#bodies.set(entry, body);
+    }
+    res.writeHead(200, valueHeaders(outcome, body.length));
+    res.end(body);
+    return undefined;
+  }
+
+  #noteIgnored(path: string, ignored: readonly string[]): void {
+    if (ignored.length > 0 && this.#log.enabled('debug')) {
+      this.#log.debug('ignored unknown query parameters', { path, parameters: ignored });
+    }
   }
 
   #checkToken(req: IncomingMessage): void {
@@ -179,32 +214,74 @@ export class SidecarServer {
   }
 
   #reject(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    const failure = toHttpFailure(err);
-    const level = failure.status >= 500 ? 'warn' : 'info';
-    this.#log[level]('request rejected', {
-      method: req.method,
-      path: (req.url ?? '').split('?')[0]?.slice(0, 100),
-      status: failure.status,
-      errorType: failure.body.__type,
-      ...(failure.status === 500 ? { error: err } : {}),
-    });
-    send(res, failure.status, failure.body, failure.headers);
+    try {
+      const failure = toHttpError(err);
+      const level = failure.status >= 500 ? 'warn' : 'info';
+      this.#log[level]('request rejected', {
+        method: req.method,
+        path: (req.url ?? '').split('?')[0]?.slice(0, 100),
+        status: failure.status,
+        errorType: failure.errorType,
+        ...(failure.status === 500 ? { error: err } : {}),
+      });
+      const retry = failure.status === 429 || failure.status === 502 || failure.status === 504;
+      send(res, failure.status, errorBody(failure), {
+        ...(retry ? { 'retry-after': '1' } : {}),
+        ...(failure.status === 405 ? { allow: 'GET' } : {}),
+      });
+    } catch {
+      res.destroy();
+    }
   }
+}
+
+const PING_HEADERS = { 'content-type': 'text/plain', 'cache-control': 'no-store' } as const;
+
+/** Headers of a value answer; one frozen object per outcome and length would not pay off. */
+function valueHeaders(outcome: CacheOutcome, length: number): Record<string, string | number> {
+  return {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-length': length,
+    [CACHE_HEADER]: outcome,
+  };
+}
+
+/** Splits a request target into its path (trailing slashes dropped) and query string. */
+function splitTarget(target: string): { path: string; search: string } {
+  let raw = target;
+  if (!raw.startsWith('/')) {
+    // absolute-form (`GET http://host/path`): take the path and query
+    try {
+      const url = new URL(raw);
+      raw = `${url.pathname}${url.search}`;
+    } catch {
+      return { path: raw, search: '' };
+    }
+  }
+  const q = raw.indexOf('?');
+  let path = q === -1 ? raw : raw.slice(0, q);
+  const search = q === -1 ? '' : raw.slice(q + 1);
+  while (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  return { path, search };
 }
 
 function checkMethod(req: IncomingMessage): void {
   if (req.method !== 'GET') {
-    throw methodNotAllowed(req.method);
+    throw new HttpError(
+      405,
+      ErrorCode.BadRequest,
+      `method ${String(req.method).slice(0, 20)} is not allowed; use GET`,
+      { errorType: 'MethodNotAllowed' },
+    );
   }
 }
 
-function sendValue(res: ServerResponse, outcome: string, body: unknown): void {
-  res.writeHead(200, {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-    [CACHE_HEADER]: outcome,
-  });
-  res.end(JSON.stringify(body));
+/** AWS's error shape, `{"__type","message"}`; a 500 says nothing more than its type. */
+function errorBody(failure: HttpError): { __type: string; message?: string } {
+  return failure.status === 500
+    ? { __type: 'InternalFailure' }
+    : { __type: failure.errorType, message: failure.message };
 }
 
 function send(
@@ -217,7 +294,6 @@ function send(
     res.destroy();
     return;
   }
-  const extra = status === 405 ? { allow: 'GET' } : {};
-  res.writeHead(status, { 'content-type': 'application/json', ...extra, ...headers });
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }

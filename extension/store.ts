@@ -2,17 +2,19 @@
  * The extension's secret store: one {@link FreshnessCache} per upstream, wired to
  * the file sink, the redactor, the logger and the metrics.
  *
- * It resolves aliases, publishes configured values to files on every refresh,
- * registers every fetched value with the redactor before anything can log it,
- * and turns cache outcomes into metrics. Lookups by ids nobody configured are
+ * It resolves aliases, publishes configured values to files on every refresh (one
+ * file per alias, even when two aliases name one id), registers every value it holds
+ * with the redactor before anything can log it and releases it when the cache drops
+ * it, and turns cache outcomes into metrics. Lookups by ids nobody configured are
  * cached too (LRU-bounded) but never written to disk.
  */
 import type { Clock } from '../shared/clock.ts';
-import { ErrorCode, hasCode, type SidecarError } from '../shared/errors.ts';
+import { ErrorCode, hasCode, SidecarError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { MetricName, type Metrics, MetricUnit } from '../shared/metrics.ts';
 import type { Redactor } from '../shared/redact.ts';
-import { type CacheRead, FreshnessCache, type RefreshReason } from './cache.ts';
+import type { SecretEnvelope } from '../shared/sidecar-protocol.ts';
+import { type CacheEntry, type CacheRead, FreshnessCache, type RefreshReason } from './cache.ts';
 import type { ConfiguredItem, ExtensionConfig } from './config.ts';
 import type { EnvelopeSink } from './file-sink.ts';
 import type { ParameterRequest, ParameterSource, ParameterValue } from './parameter-source.ts';
@@ -27,7 +29,16 @@ import { parameterEnvelope, secretEnvelope } from './wire.ts';
 /** The part of the configuration the store uses. */
 export type StoreConfig = Pick<
   ExtensionConfig,
-  'secrets' | 'parameters' | 'ttlMs' | 'refreshAheadMs' | 'maxStaleMs' | 'cacheSize' | 'revalidate'
+  | 'secrets'
+  | 'parameters'
+  | 'secretsTtlMs'
+  | 'parametersTtlMs'
+  | 'secretsRefreshAheadMs'
+  | 'parametersRefreshAheadMs'
+  | 'maxStaleMs'
+  | 'cacheSize'
+  | 'revalidate'
+  | 'maxRevalidations'
 >;
 
 /** Options for {@link SecretStore}. */
@@ -70,8 +81,8 @@ export class SecretStore {
   /** Configured secret name (alias or id) → item. */
   readonly #secretNames = new Map<string, ConfiguredItem>();
   readonly #parameterNames = new Map<string, ConfiguredItem>();
-  /** Cache key of a configured request → the name its file is published under. */
-  readonly #published = new Map<string, string>();
+  /** Cache key of a configured request → the names its files are published under. */
+  readonly #published = new Map<string, string[]>();
   /** Per-file write chains, so writes to one file land in order. */
   readonly #writes = new Map<string, Promise<void>>();
   #describeAllowed = true;
@@ -82,46 +93,55 @@ export class SecretStore {
     const c = options.config;
     const common = {
       clock: options.clock,
-      ttlMs: c.ttlMs,
-      refreshAheadMs: c.refreshAheadMs,
       maxStaleMs: c.maxStaleMs,
       maxEntries: c.cacheSize,
       refreshAheadOnRead: options.refreshAheadOnRead,
+      maxRevalidations: c.maxRevalidations,
       ...(options.failureBackoffMs !== undefined
         ? { failureBackoffMs: options.failureBackoffMs }
         : {}),
     };
     this.#secrets = new FreshnessCache<SecretRequest, SecretValue>({
       ...common,
+      ttlMs: c.secretsTtlMs,
+      refreshAheadMs: c.secretsRefreshAheadMs,
       keyOf: secretKey,
       load: (r, reason) => this.#loadSecret(r, reason),
       ...(c.revalidate ? { revalidate: (r, v) => this.#revalidate(r, v) } : {}),
-      onStored: (r, entry) => {
-        const name = this.#published.get(secretKey(r));
-        if (name !== undefined) this.#publish(name, () => secretEnvelope(r.secretId, entry));
+      onStored: (r, entry, _kind, replaced) => {
+        this.#hold(secretMaterial(entry.value), replaced && secretMaterial(replaced));
+        this.#publishAll(secretKey(r), (name) => secretEnvelope(r.secretId, name, entry));
       },
-      onEvicted: (r, why) => this.#evicted(secretKey(r), 'secretsmanager', r.secretId, why),
+      onEvicted: (r, why, value) => {
+        this.#hold(undefined, value && secretMaterial(value));
+        this.#evicted(secretKey(r), 'secretsmanager', r.secretId, why);
+      },
     });
     this.#parameters = new FreshnessCache<ParameterRequest, ParameterValue>({
       ...common,
+      ttlMs: c.parametersTtlMs,
+      refreshAheadMs: c.parametersRefreshAheadMs,
       keyOf: parameterKey,
       load: (r, reason) => this.#loadParameter(r, reason),
-      onStored: (r, entry) => {
-        const name = this.#published.get(parameterKey(r));
-        if (name !== undefined) this.#publish(name, () => parameterEnvelope(r.name, entry));
+      onStored: (r, entry, _kind, replaced) => {
+        this.#hold(parameterMaterial(entry.value), replaced && parameterMaterial(replaced));
+        this.#publishAll(parameterKey(r), (name) => parameterEnvelope(r.name, name, entry));
       },
-      onEvicted: (r, why) => this.#evicted(parameterKey(r), 'ssm', r.name, why),
+      onEvicted: (r, why, value) => {
+        this.#hold(undefined, value && parameterMaterial(value));
+        this.#evicted(parameterKey(r), 'ssm', r.name, why);
+      },
     });
     for (const item of c.secrets) {
       const request = configuredSecret(item);
       this.#secretNames.set(item.name, item);
-      this.#published.set(secretKey(request), item.name);
+      this.#addPublished(secretKey(request), item.name);
       this.#secrets.pin(request);
     }
     for (const item of c.parameters) {
       const request = configuredParameter(item);
       this.#parameterNames.set(item.name, item);
-      this.#published.set(parameterKey(request), item.name);
+      this.#addPublished(parameterKey(request), item.name);
       this.#parameters.pin(request);
     }
   }
@@ -131,16 +151,21 @@ export class SecretStore {
     request: SecretRequest,
     options: ReadOptions = {},
   ): Promise<CacheRead<SecretValue>> {
-    const item = this.#secretNames.get(request.secretId);
-    const resolved: SecretRequest = {
-      secretId: item ? item.id : request.secretId,
-      versionId: request.versionId,
-      versionStage: request.versionId ? undefined : (request.versionStage ?? AWSCURRENT),
-    };
+    const resolved = this.#resolveSecret(request);
     const read = await this.#secrets.get(resolved, options);
     this.#observe(read, 'secretsmanager', resolved.secretId);
     await this.#fileWritten(secretKey(resolved), read);
     return read;
+  }
+
+  /**
+   * A fresh cached secret, without waiting on anything (no upstream call, no lock):
+   * the server answers these outside its concurrency cap. Undefined when not fresh.
+   */
+  peekFreshSecret(request: SecretRequest): CacheEntry<SecretValue> | undefined {
+    const entry = this.#secrets.peekFresh(this.#resolveSecret(request));
+    if (entry) this.#o.metrics.count(MetricName.CacheHit);
+    return entry;
   }
 
   /** Reads a parameter by alias, configured name or any other name. */
@@ -148,24 +173,30 @@ export class SecretStore {
     request: ParameterRequest,
     options: ReadOptions = {},
   ): Promise<CacheRead<ParameterValue>> {
-    const item = this.#parameterNames.get(request.name);
-    const resolved: ParameterRequest = { ...request, name: item ? item.id : request.name };
+    const resolved = this.#resolveParameter(request);
     const read = await this.#parameters.get(resolved, options);
     this.#observe(read, 'ssm', resolved.name);
     await this.#fileWritten(parameterKey(resolved), read);
     return read;
   }
 
+  /** A fresh cached parameter, without waiting on anything; undefined when not fresh. */
+  peekFreshParameter(request: ParameterRequest): CacheEntry<ParameterValue> | undefined {
+    const entry = this.#parameters.peekFresh(this.#resolveParameter(request));
+    if (entry) this.#o.metrics.count(MetricName.CacheHit);
+    return entry;
+  }
+
   /**
-   * Loads every configured value and writes its file, bounded by `timeoutMs`.
+   * Loads every configured value and writes its files, bounded by `timeoutMs`.
    * Never throws; items still loading when time is up finish in the background.
    */
   async prefetch(timeoutMs: number): Promise<PrefetchReport> {
     const status: ('pending' | 'ready' | 'failed')[] = [];
-    const track = (i: number, name: string, read: () => Promise<unknown>): Promise<void> => {
+    const track = (i: number, key: string, read: () => Promise<unknown>): Promise<void> => {
       status[i] = 'pending';
       return read()
-        .then(() => this.#writes.get(name))
+        .then(() => this.#writesOf(key))
         .then(
           () => {
             status[i] = 'ready';
@@ -177,10 +208,14 @@ export class SecretStore {
     };
     const c = this.#o.config;
     const tasks = [
-      ...c.secrets.map((s, i) => track(i, s.name, () => this.#secrets.get(configuredSecret(s)))),
-      ...c.parameters.map((p, i) =>
-        track(c.secrets.length + i, p.name, () => this.#parameters.get(configuredParameter(p))),
-      ),
+      ...c.secrets.map((s, i) => {
+        const r = configuredSecret(s);
+        return track(i, secretKey(r), () => this.#secrets.get(r));
+      }),
+      ...c.parameters.map((p, i) => {
+        const r = configuredParameter(p);
+        return track(c.secrets.length + i, parameterKey(r), () => this.#parameters.get(r));
+      }),
     ];
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -214,14 +249,24 @@ export class SecretStore {
     await Promise.all(this.#writes.values());
   }
 
+  #resolveSecret(request: SecretRequest): SecretRequest {
+    const item = this.#secretNames.get(request.secretId);
+    return {
+      secretId: item ? item.id : request.secretId,
+      versionId: request.versionId,
+      versionStage: request.versionId ? undefined : (request.versionStage ?? AWSCURRENT),
+    };
+  }
+
+  #resolveParameter(request: ParameterRequest): ParameterRequest {
+    const item = this.#parameterNames.get(request.name);
+    return { ...request, name: item ? item.id : request.name };
+  }
+
   async #loadSecret(request: SecretRequest, reason: RefreshReason): Promise<SecretValue> {
     const value = await this.#timed('secretsmanager', request.secretId, reason, () =>
       this.#o.secretSource.get(request),
     );
-    this.#o.redactor.register(value.secretString);
-    if (value.secretBinary) {
-      this.#o.redactor.register(Buffer.from(value.secretBinary).toString('base64'));
-    }
     this.#log.info('fetched', {
       source: 'secretsmanager',
       secretId: request.secretId,
@@ -237,7 +282,6 @@ export class SecretStore {
     const value = await this.#timed('ssm', request.name, reason, () =>
       this.#o.parameterSource.get(request),
     );
-    this.#o.redactor.register(value.value);
     this.#log.info('fetched', {
       source: 'ssm',
       secretId: request.name,
@@ -248,7 +292,11 @@ export class SecretStore {
     return value;
   }
 
-  /** DescribeSecret: if the cached version still holds the stage, re-stamp it. */
+  /**
+   * DescribeSecret: if the cached version still holds the stage, re-stamp it. A secret
+   * scheduled for deletion is refused as GetSecretValue would refuse it: AWS no longer
+   * serves it, so neither do we.
+   */
   async #revalidate(request: SecretRequest, cached: SecretValue): Promise<SecretValue | undefined> {
     if (!this.#describeAllowed) return undefined;
     let versions: Awaited<ReturnType<SecretSource['describe']>>;
@@ -258,6 +306,7 @@ export class SecretStore {
       );
     } catch (err) {
       if (hasCode(err, ErrorCode.AccessDenied)) {
+        // DescribeSecret may be denied while GetSecretValue is allowed: fetch instead.
         this.#describeAllowed = false;
         this.#log.info('DescribeSecret is not allowed; expired secrets are fetched again instead', {
           secretId: request.secretId,
@@ -265,6 +314,14 @@ export class SecretStore {
         return undefined;
       }
       throw err;
+    }
+    if (versions.deleted) {
+      // What GetSecretValue answers for it too.
+      throw new SidecarError(
+        ErrorCode.UpstreamRejected,
+        `Secrets Manager ${JSON.stringify(request.secretId)} is scheduled for deletion`,
+        { errorType: 'InvalidRequestException' },
+      );
     }
     const id = request.versionId ?? cached.versionId;
     const stages = versions.versionIdsToStages[id];
@@ -308,11 +365,26 @@ export class SecretStore {
     }
   }
 
-  /** After a read that went upstream, waits until the file shows that value too. */
+  /** Registers what a value must mask, and releases what the value it replaced held. */
+  #hold(next: string | undefined, previous: string | undefined): void {
+    if (next !== undefined) this.#o.redactor.register(next);
+    if (previous !== undefined) this.#o.redactor.release(previous);
+  }
+
+  /** After a read that went upstream, waits until the files show that value too. */
   async #fileWritten(key: string, read: CacheRead<unknown>): Promise<void> {
     if (read.outcome === 'hit' || read.outcome === 'stale') return;
-    const name = this.#published.get(key);
-    if (name !== undefined) await this.#writes.get(name);
+    await this.#writesOf(key);
+  }
+
+  #writesOf(key: string): Promise<unknown> {
+    return Promise.all((this.#published.get(key) ?? []).map((name) => this.#writes.get(name)));
+  }
+
+  #addPublished(key: string, name: string): void {
+    const names = this.#published.get(key);
+    if (names) names.push(name);
+    else this.#published.set(key, [name]);
   }
 
   #observe(read: CacheRead<unknown>, source: string, id: string): void {
@@ -328,19 +400,35 @@ export class SecretStore {
     } else m.count(MetricName.CacheMiss);
   }
 
-  #publish(name: string, envelope: () => ReturnType<typeof secretEnvelope>): void {
+  #publishAll(key: string, envelope: (name: string) => SecretEnvelope): void {
     const sink = this.#o.sink;
     if (!sink) return;
-    const body = envelope();
-    this.#chain(name, () => sink.write(name, body), 'could not write secret file');
+    for (const name of this.#published.get(key) ?? []) {
+      const body = envelope(name);
+      this.#chain(
+        name,
+        async () => {
+          try {
+            await sink.write(name, body);
+          } catch (err) {
+            // A file that no longer matches what HTTP serves must not stay "fresh":
+            // remove it, so readers fall back to HTTP.
+            await sink.remove(name).catch(() => undefined);
+            throw err;
+          }
+        },
+        'could not write secret file; removed it so readers use HTTP',
+      );
+    }
   }
 
   #evicted(key: string, source: string, id: string, why: 'error' | 'lru'): void {
     this.#log.info('evicted', { source, secretId: id, why });
-    const name = this.#published.get(key);
     const sink = this.#o.sink;
-    if (name === undefined || !sink) return;
-    this.#chain(name, () => sink.remove(name), 'could not remove secret file');
+    if (!sink) return;
+    for (const name of this.#published.get(key) ?? []) {
+      this.#chain(name, () => sink.remove(name), 'could not remove secret file');
+    }
   }
 
   #chain(name: string, op: () => Promise<void>, failure: string): void {
@@ -355,6 +443,17 @@ export class SecretStore {
       () => undefined,
     );
   }
+}
+
+/** What a secret value must mask: its SecretString, or SecretBinary as the base64 served. */
+function secretMaterial(v: SecretValue): string | undefined {
+  if (v.secretString !== undefined) return v.secretString;
+  return v.secretBinary ? Buffer.from(v.secretBinary).toString('base64') : undefined;
+}
+
+/** Only a SecureString is secret; String and StringList parameters are plain configuration. */
+function parameterMaterial(v: ParameterValue): string | undefined {
+  return v.type === 'SecureString' ? v.value : undefined;
 }
 
 function configuredSecret(item: ConfiguredItem): SecretRequest {

@@ -3,7 +3,7 @@
  * the AWS Parameters and Secrets Lambda Extension returns them, and the file
  * envelopes built from the same values.
  */
-import { ENVELOPE_VERSION, type SecretEnvelope } from '../shared/sidecar-protocol.ts';
+import { ENVELOPE_VERSION, type SecretEnvelope, SourceKind } from '../shared/sidecar-protocol.ts';
 import type { CacheEntry } from './cache.ts';
 import type { ParameterValue } from './parameter-source.ts';
 import type { SecretValue } from './secret-source.ts';
@@ -42,13 +42,18 @@ export function parameterJson(value: ParameterValue): Record<string, unknown> {
   };
 }
 
-/** The file envelope of a cached secret. */
-export function secretEnvelope(secretId: string, entry: CacheEntry<SecretValue>): SecretEnvelope {
+/** The file envelope of a cached secret, published under `name`. */
+export function secretEnvelope(
+  secretId: string,
+  name: string,
+  entry: CacheEntry<SecretValue>,
+): SecretEnvelope {
   const v = entry.value;
   const binary = v.secretString === undefined;
   return {
     version: ENVELOPE_VERSION,
-    source: 'secretsmanager',
+    source: SourceKind.SecretsManager,
+    name,
     secretId,
     arn: v.arn,
     versionId: v.versionId,
@@ -62,13 +67,18 @@ export function secretEnvelope(secretId: string, entry: CacheEntry<SecretValue>)
   };
 }
 
-/** The file envelope of a cached parameter (`versionId` is the parameter version). */
-export function parameterEnvelope(name: string, entry: CacheEntry<ParameterValue>): SecretEnvelope {
+/** The file envelope of a cached parameter (`versionId` is the parameter version), published under `name`. */
+export function parameterEnvelope(
+  parameterName: string,
+  name: string,
+  entry: CacheEntry<ParameterValue>,
+): SecretEnvelope {
   const v = entry.value;
   return {
     version: ENVELOPE_VERSION,
-    source: 'ssm',
-    secretId: name,
+    source: SourceKind.Ssm,
+    name,
+    secretId: parameterName,
     arn: v.arn,
     versionId: String(v.version),
     versionStages: v.selector ? [v.selector] : [],

@@ -2,9 +2,10 @@
  * The audit trail: exactly one log line and one EMF metrics line per request.
  * Prompt and completion text appear only when `INFERENCE_LOG_CONTENT` is on.
  */
+
+import type { HttpError } from '../shared/http-error.ts';
 import type { Logger } from '../shared/logger.ts';
 import { MetricName, type Metrics, MetricUnit } from '../shared/metrics.ts';
-import type { PublicError } from './public-error.ts';
 
 /** Token counts as returned to callers. */
 export interface Usage {
@@ -32,7 +33,7 @@ export interface AuditRecord {
   readonly keyVersionId?: string;
   readonly keyId?: string;
   readonly refreshedKey?: boolean;
-  readonly error?: PublicError;
+  readonly error?: HttpError;
   /** Only logged when content logging is on. */
   readonly prompt?: readonly { role: string; content: string }[];
   /** Only logged when content logging is on. */

@@ -4,7 +4,7 @@
  * does not verify signatures.
  */
 import { ErrorCode } from '../shared/errors.ts';
-import { PublicError } from './public-error.ts';
+import { HttpError } from '../shared/http-error.ts';
 
 /** The part of a payload-v2 request context that carries the authorizer's result. */
 export interface AuthorizerContext {
@@ -40,7 +40,7 @@ export interface AuthorizeOptions {
 /**
  * Checks the caller.
  *
- * @throws {PublicError} 401 when there are no claims or no client id; 403 when the
+ * @throws {HttpError} 401 when there are no claims or no client id; 403 when the
  *   required scope is missing.
  */
 export function authorize(
@@ -53,7 +53,7 @@ export function authorize(
     const subject = claimString(claims.sub);
     const clientId = claimString(claims.client_id) ?? claimString(claims.azp) ?? subject;
     if (clientId === undefined) {
-      throw new PublicError(
+      throw new HttpError(
         401,
         ErrorCode.Unauthorized,
         'the token has neither a client_id nor a sub claim',
@@ -65,7 +65,7 @@ export function authorize(
       ...(jwt.scopes ?? []),
     ]);
     if (!scopes.has(options.requiredScope)) {
-      throw new PublicError(
+      throw new HttpError(
         403,
         ErrorCode.Forbidden,
         `the token lacks the required scope ${JSON.stringify(options.requiredScope)}`,
@@ -78,11 +78,7 @@ export function authorize(
     const clientId = claimString(iam.userArn) ?? claimString(iam.callerId);
     if (clientId !== undefined) return { clientId, subject: undefined, method: 'iam' };
   }
-  throw new PublicError(
-    401,
-    ErrorCode.Unauthorized,
-    'the request carries no verified token claims',
-  );
+  throw new HttpError(401, ErrorCode.Unauthorized, 'the request carries no verified token claims');
 }
 
 function claimString(v: unknown): string | undefined {
@@ -91,12 +87,13 @@ function claimString(v: unknown): string | undefined {
   return undefined;
 }
 
-/** Scope claims arrive as "a b c", as "[a b c]" (API Gateway's rendering of arrays) or as arrays. */
+/**
+ * The scopes of a claim. OAuth 2.0 (RFC 6749 §3.3) makes `scope` a list of tokens
+ * separated by single spaces; `[`, `]` and `,` are legal inside a token, so nothing
+ * else splits and nothing is stripped. An array claim (`scp`) is taken element by element.
+ */
 function scopeList(v: unknown): string[] {
-  if (Array.isArray(v)) return v.filter((s): s is string => typeof s === 'string');
+  if (Array.isArray(v)) return v.filter((s): s is string => typeof s === 'string' && s !== '');
   if (typeof v !== 'string') return [];
-  return v
-    .replace(/^\[|\]$/g, '')
-    .split(/[\s,]+/)
-    .filter((s) => s !== '');
+  return v.split(' ').filter((s) => s !== '');
 }

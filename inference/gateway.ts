@@ -1,18 +1,20 @@
 /**
  * The core of both inference handlers: look the key up through the sidecar client,
- * call the provider with the client for that key version, and on a 401 force-refresh
- * the key and retry once.
+ * call the provider with the client for that key version, and on a 401 get the current
+ * key (single-flight, backed off) and retry once, all within the request's one
+ * {@link Deadline}.
  */
-
 import type { SecretValue } from '@secret-sidecar/client';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { ErrorCode, hasCode } from '../shared/errors.ts';
+import { HttpError } from '../shared/http-error.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { MetricName } from '../shared/metrics.ts';
 import type { InferenceConfig } from './config.ts';
+import type { Deadline } from './deadline.ts';
+import { KeyRefresher } from './key-refresher.ts';
 import type { ProviderBinding, ProviderClients } from './provider-clients.ts';
 import { isUnauthorized, mapProviderError } from './provider-errors.ts';
-import { PublicError } from './public-error.ts';
 import type { ChatRequest } from './request.ts';
 
 /** Where keys come from: the sidecar client (or anything with the same two methods). */
@@ -32,36 +34,41 @@ export interface GatewayResult<T> {
   readonly value: T;
   readonly model: string;
   readonly binding: ProviderBinding;
-  /** True when a 401 made us refresh the key and retry. */
+  /** True when a 401 made us take a newer key and retry. */
   readonly refreshedKey: boolean;
 }
 
 /** Options of {@link InferenceGateway}. */
 export interface GatewayOptions {
-  readonly config: Pick<InferenceConfig, 'secretAlias' | 'defaultModel' | 'providerTimeoutMs'>;
+  readonly config: Pick<InferenceConfig, 'secretAlias' | 'defaultModel'>;
   readonly secrets: SecretSource;
   readonly clients: ProviderClients;
   readonly metrics: Metrics;
-  /** Monotonic ms clock for latencies. @default performance.now */
+  /** Monotonic ms clock for latencies and back-off. @default performance.now */
   readonly monotonic?: () => number;
 }
 
 /** Per-call limits. */
 export interface CallLimits {
-  /** Deadline of the provider call in ms (already capped by the Lambda's remaining time). */
-  readonly timeoutMs: number;
-  /** Aborts the provider call (e.g. when a streaming client goes away). */
+  /** The request's budget: the lookup, the provider call and the retry all fit in it. */
+  readonly deadline: Deadline;
+  /** Aborts the provider call (e.g. when a streaming caller goes away). */
   readonly signal?: AbortSignal;
 }
 
-/** Looks keys up and calls the provider with one retry after a 401. */
+/** Looks keys up and calls the provider, with one retry after a 401 when the key changed. */
 export class InferenceGateway {
   readonly #o: GatewayOptions;
   readonly #mono: () => number;
+  readonly #refresher: KeyRefresher;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
     this.#mono = options.monotonic ?? (() => performance.now());
+    this.#refresher = new KeyRefresher({
+      refresh: () => this.#o.secrets.refresh(this.#o.config.secretAlias),
+      now: this.#mono,
+    });
   }
 
   /** A non-streamed chat completion. */
@@ -70,10 +77,10 @@ export class InferenceGateway {
     limits: CallLimits,
     timings: PhaseTimings,
   ): Promise<GatewayResult<ChatCompletion>> {
-    return this.#withKey(req, limits, timings, (binding, model) =>
+    return this.#withKey(req, limits, timings, (binding, model, timeout, signal) =>
       binding.client.chat.completions.create(
         { ...params(req, model), stream: false },
-        { timeout: limits.timeoutMs, maxRetries: 0, signal: limits.signal },
+        { timeout, maxRetries: 0, signal },
       ),
     );
   }
@@ -87,10 +94,10 @@ export class InferenceGateway {
     limits: CallLimits,
     timings: PhaseTimings,
   ): Promise<GatewayResult<AsyncIterable<ChatCompletionChunk>>> {
-    return this.#withKey(req, limits, timings, (binding, model) =>
+    return this.#withKey(req, limits, timings, (binding, model, timeout, signal) =>
       binding.client.chat.completions.create(
         { ...params(req, model), stream: true, stream_options: { include_usage: true } },
-        { timeout: limits.timeoutMs, maxRetries: 0, signal: limits.signal },
+        { timeout, maxRetries: 0, signal },
       ),
     );
   }
@@ -99,45 +106,92 @@ export class InferenceGateway {
     req: ChatRequest,
     limits: CallLimits,
     timings: PhaseTimings,
-    call: (binding: ProviderBinding, model: string) => Promise<T>,
+    call: (
+      binding: ProviderBinding,
+      model: string,
+      timeout: number,
+      signal: AbortSignal,
+    ) => Promise<T>,
   ): Promise<GatewayResult<T>> {
-    let binding = this.#o.clients.forSecret(await this.#lookup(timings, false));
+    const { deadline } = limits;
+    const signal = limits.signal
+      ? AbortSignal.any([deadline.signal, limits.signal])
+      : deadline.signal;
+    const first = await this.#lookup(timings, deadline, () =>
+      this.#o.secrets.getSecret(this.#o.config.secretAlias),
+    );
+    let binding = this.#o.clients.forSecret(first);
     const model = req.model ?? binding.secret.model ?? this.#o.config.defaultModel;
-    let start = this.#mono();
     try {
-      const value = await call(binding, model);
-      timings.providerMs += this.#mono() - start;
+      const value = await this.#call(timings, () =>
+        call(binding, model, deadline.check('provider call'), signal),
+      );
       return { value, model, binding, refreshedKey: false };
     } catch (err) {
-      timings.providerMs += this.#mono() - start;
-      if (!isUnauthorized(err)) throw mapProviderError(err, limits.timeoutMs);
+      if (!isUnauthorized(err)) throw this.#failure(err, deadline);
     }
-    // The provider rejected the key: it was probably rotated. Fetch the current one, retry once.
+    // The provider rejected the key: it was probably rotated. Take the current one.
     this.#o.metrics.count(MetricName.KeyRefreshOnUnauthorized);
-    binding = this.#o.clients.forSecret(await this.#lookup(timings, true));
-    start = this.#mono();
+    const outcome = await this.#lookup(timings, deadline, () =>
+      this.#refresher.afterRejection(first),
+    );
+    if (!outcome.changed) {
+      // The current key is the one just refused: retrying would be refused again.
+      throw new HttpError(
+        502,
+        ErrorCode.UpstreamRejected,
+        'the provider rejected the credentials',
+        {
+          logFields: { upstreamStatus: 401, keyRefreshed: outcome.refreshed },
+        },
+      );
+    }
+    binding = this.#o.clients.forSecret(outcome.key);
     try {
-      const value = await call(binding, model);
-      timings.providerMs += this.#mono() - start;
+      const value = await this.#call(timings, () =>
+        call(binding, model, deadline.check('provider call after key refresh'), signal),
+      );
       return { value, model, binding, refreshedKey: true };
     } catch (err) {
-      timings.providerMs += this.#mono() - start;
-      throw mapProviderError(err, limits.timeoutMs);
+      throw this.#failure(err, deadline);
     }
   }
 
-  async #lookup(timings: PhaseTimings, refresh: boolean): Promise<SecretValue> {
-    const alias = this.#o.config.secretAlias;
+  async #call<T>(timings: PhaseTimings, run: () => Promise<T>): Promise<T> {
     const start = this.#mono();
     try {
-      return refresh
-        ? await this.#o.secrets.refresh(alias)
-        : await this.#o.secrets.getSecret(alias);
+      return await run();
+    } finally {
+      timings.providerMs += this.#mono() - start;
+    }
+  }
+
+  async #lookup<T extends SecretValue | { key: SecretValue }>(
+    timings: PhaseTimings,
+    deadline: Deadline,
+    read: () => Promise<T>,
+  ): Promise<T> {
+    const start = this.#mono();
+    try {
+      return await deadline.race(read(), 'key lookup');
     } catch (err) {
       throw lookupError(err);
     } finally {
       timings.secretLookupMs += this.#mono() - start;
     }
+  }
+
+  /**
+   * A provider failure. A call cut short once the budget was spent is the budget's 504,
+   * whichever fired first: our abort or the SDK's own timeout set to the time left.
+   */
+  #failure(err: unknown, deadline: Deadline): HttpError {
+    if (err instanceof HttpError) return err;
+    const mapped = mapProviderError(err, Math.round(deadline.budgetMs));
+    if (mapped.code === ErrorCode.UpstreamTimeout && deadline.exhausted) {
+      return deadline.expiredError();
+    }
+    return mapped;
   }
 }
 
@@ -151,10 +205,10 @@ function params(req: ChatRequest, model: string) {
 }
 
 /** Sidecar failures seen by a caller: 504/502 for transient ones, 500 for misconfiguration. */
-function lookupError(err: unknown): PublicError {
-  if (err instanceof PublicError) return err;
+function lookupError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
   if (hasCode(err, ErrorCode.UpstreamTimeout)) {
-    return new PublicError(
+    return new HttpError(
       504,
       ErrorCode.UpstreamTimeout,
       'the provider key could not be read in time',
@@ -165,7 +219,7 @@ function lookupError(err: unknown): PublicError {
     );
   }
   if (hasCode(err, ErrorCode.UpstreamUnavailable, ErrorCode.TooManyRequests, ErrorCode.Throttled)) {
-    return new PublicError(
+    return new HttpError(
       502,
       ErrorCode.UpstreamUnavailable,
       'the provider key is not available right now',
@@ -175,7 +229,7 @@ function lookupError(err: unknown): PublicError {
       },
     );
   }
-  return new PublicError(500, ErrorCode.Internal, 'internal error', {
+  return new HttpError(500, ErrorCode.Internal, 'internal error', {
     cause: err,
     logFields: { phase: 'secret-lookup' },
   });

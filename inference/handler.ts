@@ -2,21 +2,18 @@
  * The inference handler for API Gateway HTTP API events (payload v2):
  * authorize → validate → key lookup → provider call → `{answer, model, usage, latency}`.
  */
+import type { ErrorCode } from '../shared/errors.ts';
+import { badRequest, type HttpError, toHttpError } from '../shared/http-error.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { Redactor } from '../shared/redact.ts';
 import { Auditor, type Latency, round, type Usage, usageOf } from './audit.ts';
 import { authorize, type Caller } from './auth.ts';
 import type { InferenceConfig } from './config.ts';
+import { Deadline } from './deadline.ts';
 import { InferenceGateway, type PhaseTimings, type SecretSource } from './gateway.ts';
-import {
-  type HttpEventV2,
-  type LambdaContextLike,
-  providerDeadline,
-  requestIdOf,
-} from './http-event.ts';
+import { type HttpEventV2, type LambdaContextLike, requestIdOf } from './http-event.ts';
 import { type OpenAIFactory, ProviderClients } from './provider-clients.ts';
-import { badRequest, type ErrorBody, type PublicError, toPublic } from './public-error.ts';
 import { type ChatRequest, parseChatRequest } from './request.ts';
 
 /** The success body. */
@@ -100,6 +97,7 @@ export function createInferenceHandler(
     let model: string | undefined;
     let keyVersionId: string | undefined;
     let keyId: string | undefined;
+    const deadline = Deadline.forInvocation(config.providerTimeoutMs, context, core.monotonic);
     try {
       caller = authorize(event?.requestContext?.authorizer, {
         requiredScope: config.requiredScope,
@@ -107,11 +105,7 @@ export function createInferenceHandler(
       request = parseChatRequest(event?.body, event?.isBase64Encoded, config);
       if (request.stream)
         throw badRequest('"stream": true needs the streaming endpoint (Function URL)');
-      const result = await core.gateway.complete(
-        request,
-        { timeoutMs: providerDeadline(config.providerTimeoutMs, context) },
-        timings,
-      );
+      const result = await core.gateway.complete(request, { deadline }, timings);
       model = result.model;
       keyVersionId = result.binding.versionId;
       keyId = result.binding.secret.keyId;
@@ -141,7 +135,7 @@ export function createInferenceHandler(
       });
       return json(200, body);
     } catch (err) {
-      const error = toPublic(err);
+      const error = toHttpError(err);
       core.auditor.record({
         requestId,
         status: error.status,
@@ -155,6 +149,8 @@ export function createInferenceHandler(
         prompt: request?.messages,
       });
       return errorResult(error, requestId);
+    } finally {
+      deadline.dispose();
     }
   };
 }
@@ -168,8 +164,14 @@ export function latencyOf(t: PhaseTimings, totalMs: number): Latency {
   };
 }
 
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string };
+  readonly requestId?: string;
+}
+
 /** The error answer: `{error:{code,message}, requestId}` plus Retry-After when known. */
-export function errorResult(error: PublicError, requestId: string): HttpResult {
+export function errorResult(error: HttpError, requestId: string): HttpResult {
   const body: ErrorBody = { error: { code: error.code, message: error.message }, requestId };
   const result = json(error.status, body);
   if (error.retryAfterSeconds !== undefined) {

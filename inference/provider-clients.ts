@@ -5,8 +5,15 @@
 
 import type { SecretValue } from '@secret-sidecar/client';
 import OpenAI from 'openai';
+import { ErrorCode } from '../shared/errors.ts';
+import { HttpError } from '../shared/http-error.ts';
+import {
+  inferenceBaseURL,
+  type ProviderSecret,
+  parseProviderSecret,
+  SecretValueError,
+} from '../shared/provider-secret.ts';
 import type { Redactor } from '../shared/redact.ts';
-import { type ProviderSecret, parseProviderSecret, resolveBaseURL } from './provider-secret.ts';
 
 /** The part of the OpenAI SDK client the handlers use. */
 export type ChatClient = Pick<OpenAI, 'chat'>;
@@ -84,9 +91,9 @@ export class ProviderClients {
         (secret.versionId === '' && cur.source.value === secret.value);
       if (same) return cur.binding;
     }
-    const parsed = parseProviderSecret(secret.value);
+    const parsed = readSecret(secret.value);
     this.#options.redactor?.register(parsed.apiKey);
-    const baseURL = resolveBaseURL(parsed, this.#options.baseURLOverride);
+    const baseURL = this.#options.baseURLOverride ?? inferenceBaseURL(parsed);
     const client = this.#factory({
       apiKey: parsed.apiKey,
       baseURL,
@@ -104,4 +111,31 @@ export class ProviderClients {
     this.#current = { source: secret, binding };
     return binding;
   }
+}
+
+/**
+ * Parses the stored secret with the shared contract. A malformed secret (an unknown
+ * provider, `random` without a `baseURL`, ...) is the operator's to fix: a 500 whose
+ * audit fields name the bad fields. A placeholder no rotation has filled is a 503: no
+ * request is ever sent with it.
+ */
+function readSecret(value: string): ProviderSecret {
+  let parsed: ProviderSecret;
+  try {
+    parsed = parseProviderSecret(value, 'the provider secret');
+  } catch (err) {
+    if (!(err instanceof SecretValueError)) throw err;
+    throw new HttpError(500, ErrorCode.ConfigInvalid, 'the provider key is misconfigured', {
+      logFields: { reason: err.problems.join('; ') },
+    });
+  }
+  if (parsed.placeholder === true) {
+    throw new HttpError(
+      503,
+      ErrorCode.UpstreamUnavailable,
+      'the provider key has not been issued yet: the first rotation has not run',
+      { retryAfterSeconds: 60, logFields: { reason: 'placeholder secret' } },
+    );
+  }
+  return parsed;
 }

@@ -5,7 +5,7 @@
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { ErrorCode } from '../shared/errors.ts';
-import { PublicError } from './public-error.ts';
+import { HttpError } from '../shared/http-error.ts';
 
 /** True if the provider answered 401 (the key was rejected). */
 export function isUnauthorized(err: unknown): boolean {
@@ -13,18 +13,18 @@ export function isUnauthorized(err: unknown): boolean {
 }
 
 /**
- * Converts a provider failure to a {@link PublicError}. The original error is not
+ * Converts a provider failure to a {@link HttpError}. The original error is not
  * kept as `cause` because its message quotes the upstream body; the audit line gets
  * the status and the provider's error type instead.
  */
-export function mapProviderError(err: unknown, timeoutMs: number): PublicError {
-  if (err instanceof PublicError) return err;
+export function mapProviderError(err: unknown, timeoutMs: number): HttpError {
+  if (err instanceof HttpError) return err;
   if (
     err instanceof APIConnectionTimeoutError ||
     err instanceof APIUserAbortError ||
     isAbort(err)
   ) {
-    return new PublicError(
+    return new HttpError(
       504,
       ErrorCode.UpstreamTimeout,
       `the provider did not answer within ${timeoutMs} ms`,
@@ -34,14 +34,9 @@ export function mapProviderError(err: unknown, timeoutMs: number): PublicError {
     );
   }
   if (err instanceof APIConnectionError) {
-    return new PublicError(
-      502,
-      ErrorCode.UpstreamUnavailable,
-      'the provider could not be reached',
-      {
-        logFields: { upstream: 'connection' },
-      },
-    );
+    return new HttpError(502, ErrorCode.UpstreamUnavailable, 'the provider could not be reached', {
+      logFields: { upstream: 'connection' },
+    });
   }
   if (err instanceof APIError && typeof err.status === 'number') {
     const status = err.status;
@@ -51,7 +46,7 @@ export function mapProviderError(err: unknown, timeoutMs: number): PublicError {
       upstreamCode: safeType(err.code),
     };
     if (status === 401 || status === 403) {
-      return new PublicError(
+      return new HttpError(
         502,
         ErrorCode.UpstreamRejected,
         'the provider rejected the credentials',
@@ -59,7 +54,7 @@ export function mapProviderError(err: unknown, timeoutMs: number): PublicError {
       );
     }
     if (status === 429) {
-      return new PublicError(
+      return new HttpError(
         502,
         ErrorCode.Throttled,
         'the provider is rate limiting requests; retry later',
@@ -70,7 +65,7 @@ export function mapProviderError(err: unknown, timeoutMs: number): PublicError {
       );
     }
     if (status === 408 || status === 504) {
-      return new PublicError(
+      return new HttpError(
         504,
         ErrorCode.UpstreamTimeout,
         `the provider timed out (HTTP ${status})`,
@@ -78,14 +73,14 @@ export function mapProviderError(err: unknown, timeoutMs: number): PublicError {
       );
     }
     if (status >= 500) {
-      return new PublicError(
+      return new HttpError(
         502,
         ErrorCode.UpstreamUnavailable,
         `the provider failed (HTTP ${status})`,
         { logFields },
       );
     }
-    return new PublicError(
+    return new HttpError(
       502,
       ErrorCode.UpstreamRejected,
       `the provider rejected the request (HTTP ${status})`,
@@ -94,7 +89,7 @@ export function mapProviderError(err: unknown, timeoutMs: number): PublicError {
       },
     );
   }
-  return new PublicError(502, ErrorCode.UpstreamUnavailable, 'the provider call failed', {
+  return new HttpError(502, ErrorCode.UpstreamUnavailable, 'the provider call failed', {
     logFields: { upstream: err instanceof Error ? err.name : 'unknown' },
   });
 }

@@ -2,7 +2,7 @@
  * Validation of an inference request body. Every rejection names the field and
  * what is allowed, and becomes a 400.
  */
-import { badRequest } from './public-error.ts';
+import { badRequest } from '../shared/http-error.ts';
 
 /** Roles a caller may use in `messages`. */
 export const CHAT_ROLES = ['system', 'user', 'assistant'] as const;
@@ -51,7 +51,7 @@ const FIELDS = [
  *
  * @param body - The raw body from the event.
  * @param isBase64Encoded - The event's flag; the body is decoded first when set.
- * @throws {PublicError} 400 with a message naming the problem.
+ * @throws {HttpError} 400 with a message naming the problem.
  */
 export function parseChatRequest(
   body: string | undefined | null,

@@ -12,10 +12,13 @@
  */
 import { once } from 'node:events';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { ErrorCode } from '../shared/errors.ts';
+import { HttpError, toHttpError } from '../shared/http-error.ts';
 import type { Usage } from './audit.ts';
 import { usageOf } from './audit.ts';
 import { authorize, type Caller } from './auth.ts';
 import type { HttpResponseStreamFrom, ResponseStream } from './awslambda.ts';
+import { Deadline } from './deadline.ts';
 import type { PhaseTimings } from './gateway.ts';
 import {
   createInferenceCore,
@@ -24,14 +27,8 @@ import {
   type InferenceDeps,
   latencyOf,
 } from './handler.ts';
-import {
-  type HttpEventV2,
-  type LambdaContextLike,
-  providerDeadline,
-  requestIdOf,
-} from './http-event.ts';
+import { type HttpEventV2, type LambdaContextLike, requestIdOf } from './http-event.ts';
 import { mapProviderError } from './provider-errors.ts';
-import { type PublicError, toPublic } from './public-error.ts';
 import { type ChatRequest, parseChatRequest } from './request.ts';
 
 /** Content type of the streamed answer. */
@@ -64,9 +61,19 @@ export function createStreamHandler(
     const start = core.monotonic();
     const requestId = requestIdOf(event, context);
     const timings: PhaseTimings = { secretLookupMs: 0, providerMs: 0 };
-    const timeoutMs = providerDeadline(config.providerTimeoutMs, context);
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    const deadline = Deadline.forInvocation(config.providerTimeoutMs, context, core.monotonic);
+    // The caller going away aborts the provider request: nobody pays for tokens no one reads.
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!responseStream.writableFinished) gone.abort();
+    };
+    responseStream.once('close', onClose);
+    const cleanup = {
+      dispose: () => {
+        deadline.dispose();
+        responseStream.off('close', onClose);
+      },
+    };
     let caller: Caller | undefined;
     let request: ChatRequest | undefined;
     let opened: Awaited<ReturnType<typeof core.gateway.openStream>>;
@@ -76,10 +83,10 @@ export function createStreamHandler(
         allowIam: ports.allowIam ?? true,
       });
       request = parseChatRequest(event?.body, event?.isBase64Encoded, config);
-      opened = await core.gateway.openStream(request, { timeoutMs, signal: abort.signal }, timings);
+      opened = await core.gateway.openStream(request, { deadline, signal: gone.signal }, timings);
     } catch (err) {
-      clearTimeout(timer);
-      const error = toPublic(err);
+      cleanup.dispose();
+      const error = toHttpError(err);
       const result = errorResult(error, requestId);
       const out = ports.httpResponseStreamFrom(responseStream, {
         statusCode: result.statusCode,
@@ -106,7 +113,7 @@ export function createStreamHandler(
     const streamStart = core.monotonic();
     let answer = '';
     let usage: Usage | undefined;
-    let failure: PublicError | undefined;
+    let failure: HttpError | undefined;
     try {
       for await (const chunk of opened.value as AsyncIterable<ChatCompletionChunk>) {
         const text = chunk.choices[0]?.delta?.content;
@@ -117,11 +124,18 @@ export function createStreamHandler(
         if (chunk.usage) usage = usageOf(chunk.usage);
       }
     } catch (err) {
-      failure = mapProviderError(err, timeoutMs);
+      failure = gone.signal.aborted
+        ? callerGone()
+        : deadline.exhausted
+          ? deadline.expiredError()
+          : mapProviderError(err, Math.round(deadline.budgetMs));
     } finally {
-      clearTimeout(timer);
+      cleanup.dispose();
       timings.providerMs += core.monotonic() - streamStart;
     }
+    // The SDK ends an aborted stream quietly: an abort is a failure even when nothing threw.
+    if (failure === undefined && gone.signal.aborted) failure = callerGone();
+    if (failure === undefined && deadline.signal.aborted) failure = deadline.expiredError();
     const latency = latencyOf(timings, core.monotonic() - start);
     const finalUsage = usage ?? usageOf(undefined);
     if (failure === undefined) {
@@ -174,4 +188,11 @@ async function settled(out: ResponseStream, event: 'drain' | 'finish'): Promise<
   } finally {
     stop.abort();
   }
+}
+
+/** The audit record of a stream the caller closed before it ended (nginx's 499). */
+function callerGone(): HttpError {
+  return new HttpError(499, ErrorCode.ClientClosed, 'the caller closed the connection', {
+    logFields: { upstream: 'aborted: caller gone' },
+  });
 }

@@ -9,6 +9,7 @@ import { type Clock, systemClock } from '../shared/clock.ts';
 import { ErrorCode, SidecarError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { MetricName, type Metrics } from '../shared/metrics.ts';
+import type { Provider } from '../shared/provider-secret.ts';
 import type { Redactor } from '../shared/redact.ts';
 import { recordStep } from './audit.ts';
 import { type RotationConfig, RotationEnv } from './config.ts';
@@ -16,7 +17,6 @@ import { parseRotationEvent, type RotationEvent } from './event.ts';
 import { DEFAULT_ISSUERS } from './issuers/index.ts';
 import type { IssuerFactory } from './issuers/types.ts';
 import { Rotator, type StepResult } from './rotator.ts';
-import type { Provider } from './secret-value.ts';
 import { SecretsStore, Stage } from './secrets-store.ts';
 
 /** Ports and settings of {@link createRotationHandler}. */

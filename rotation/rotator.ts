@@ -6,15 +6,16 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, hasCode, SidecarError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { Redactor } from '../shared/redact.ts';
-import { type RotationEvent, RotationStep } from './event.ts';
-import type { IssuerDeps, IssuerFactory, KeyIssuer } from './issuers/types.ts';
 import {
   type Provider,
   type ProviderSecret,
   parseProviderSecret,
+  SecretValueError,
   serializeProviderSecret,
-} from './secret-value.ts';
+} from '../shared/provider-secret.ts';
+import type { Redactor } from '../shared/redact.ts';
+import { type RotationEvent, RotationStep } from './event.ts';
+import type { IssuerDeps, IssuerFactory, KeyIssuer } from './issuers/types.ts';
 import { type SecretMetadata, type SecretsStore, Stage } from './secrets-store.ts';
 
 /** What a step did, for the audit line. */
@@ -299,7 +300,7 @@ export class Rotator {
       const v = await this.#read(arn, stage, versionId);
       return v ? (v.keyId ?? '') : null;
     } catch (err) {
-      if (hasCode(err, ErrorCode.BadRequest)) return null;
+      if (err instanceof SecretValueError) return null;
       throw err;
     }
   }
@@ -377,7 +378,7 @@ export class Rotator {
     try {
       return await this.#read(arn, stage, undefined);
     } catch (err) {
-      if (hasCode(err, ErrorCode.BadRequest)) {
+      if (err instanceof SecretValueError) {
         this.#o.logger.warn('ignoring a malformed old version', { secretArn: arn, stage });
         return undefined;
       }

@@ -10,6 +10,7 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { toSidecarError } from '../shared/aws-errors.ts';
 import { ErrorCode, SidecarError } from '../shared/errors.ts';
 
 /** Staging labels Secrets Manager gives meaning to. */
@@ -60,7 +61,7 @@ export class SecretsStore {
 
   /** DescribeSecret. */
   async describe(secretId: string): Promise<SecretMetadata> {
-    const out = await call('DescribeSecret', () =>
+    const out = await call('DescribeSecret', secretId, () =>
       this.#client.send(new DescribeSecretCommand({ SecretId: secretId })),
     );
     const versions: Record<string, readonly string[]> = {};
@@ -78,7 +79,7 @@ export class SecretsStore {
   /** GetSecretValue for a stage (and id). `undefined` when that version or its value does not exist. */
   async get(secretId: string, sel: VersionSelector): Promise<SecretVersion | undefined> {
     try {
-      const out = await call('GetSecretValue', () =>
+      const out = await call('GetSecretValue', secretId, () =>
         this.#client.send(
           new GetSecretValueCommand({
             SecretId: secretId,
@@ -120,7 +121,7 @@ export class SecretsStore {
     stage: (typeof Stage)[keyof typeof Stage],
     input: PutInput,
   ): Promise<void> {
-    await call('PutSecretValue', () =>
+    await call('PutSecretValue', secretId, () =>
       this.#client.send(
         new PutSecretValueCommand({
           SecretId: secretId,
@@ -135,7 +136,7 @@ export class SecretsStore {
 
   /** Moves AWSCURRENT to `to`, naming the version it is removed from. */
   async moveCurrent(secretId: string, to: string, from: string | undefined): Promise<void> {
-    await call('UpdateSecretVersionStage', () =>
+    await call('UpdateSecretVersionStage', secretId, () =>
       this.#client.send(
         new UpdateSecretVersionStageCommand({
           SecretId: secretId,
@@ -148,48 +149,11 @@ export class SecretsStore {
   }
 }
 
-/** AWS error names mapped to our codes. */
-const AWS_CODES: Readonly<Record<string, (typeof ErrorCode)[keyof typeof ErrorCode]>> = {
-  ResourceNotFoundException: ErrorCode.NotFound,
-  AccessDeniedException: ErrorCode.AccessDenied,
-  DecryptionFailure: ErrorCode.AccessDenied,
-  UnrecognizedClientException: ErrorCode.AccessDenied,
-  ThrottlingException: ErrorCode.Throttled,
-  TooManyRequestsException: ErrorCode.Throttled,
-  ResourceExistsException: ErrorCode.Conflict,
-  InvalidRequestException: ErrorCode.UpstreamRejected,
-  InvalidParameterException: ErrorCode.UpstreamRejected,
-  ValidationException: ErrorCode.UpstreamRejected,
-  LimitExceededException: ErrorCode.UpstreamRejected,
-  InternalServiceError: ErrorCode.UpstreamUnavailable,
-  InternalFailure: ErrorCode.UpstreamUnavailable,
-  ServiceUnavailable: ErrorCode.UpstreamUnavailable,
-  TimeoutError: ErrorCode.UpstreamTimeout,
-};
-
-/** Runs one SDK call and wraps its failure once. */
-async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+/** Runs one SDK call about `secretId` and wraps its failure once. */
+async function call<T>(operation: string, secretId: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw wrapAwsError(operation, err);
+    throw toSidecarError(err, { service: 'Secrets Manager', operation, subject: secretId });
   }
-}
-
-/** Wraps an SDK error as a {@link SidecarError} that keeps the AWS error name as `errorType`. */
-export function wrapAwsError(operation: string, err: unknown): SidecarError {
-  if (err instanceof SidecarError) return err;
-  const name = err instanceof Error ? err.name : 'UnknownError';
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  let code = AWS_CODES[name];
-  if (code === undefined) {
-    if (status !== undefined && status >= 500) code = ErrorCode.UpstreamUnavailable;
-    else if (status === undefined) code = ErrorCode.UpstreamUnavailable;
-    else code = ErrorCode.UpstreamRejected;
-  }
-  const detail = err instanceof Error ? err.message.slice(0, 300) : String(err).slice(0, 300);
-  return new SidecarError(code, `Secrets Manager ${operation} failed: ${name}: ${detail}`, {
-    cause: err,
-    errorType: name,
-  });
 }

@@ -1,31 +1,55 @@
-/** Time source, injected so tests control time instead of sleeping. */
+/**
+ * Time sources, injected so tests control time instead of sleeping.
+ *
+ * Two readings, for two purposes:
+ *  - `now()`, the wall clock: timestamps that leave the process (file envelopes'
+ *    `expiresAt`, logs, Lambda's `deadlineMs`);
+ *  - `monotonic()`: elapsed time inside the process. It never jumps, so a wall-clock
+ *    step backwards cannot keep a cached value fresh for the length of the step.
+ */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /** Milliseconds on a clock that only moves forward (origin arbitrary). */
+  monotonic(): number;
 }
 
-/** The real clock. */
-export const systemClock: Clock = { now: () => Date.now() };
+/** The real clock: `Date.now()` and `performance.now()`. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+};
 
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
-  #now: number;
+  #wall: number;
+  #mono = 0;
 
   constructor(start = Date.UTC(2026, 0, 1)) {
-    this.#now = start;
+    this.#wall = start;
   }
 
   now(): number {
-    return this.#now;
+    return this.#wall;
   }
 
-  /** Moves time forward by `ms`. */
+  monotonic(): number {
+    return this.#mono;
+  }
+
+  /** Lets `ms` pass: both clocks move forward. */
   advance(ms: number): void {
-    this.#now += ms;
+    this.#wall += ms;
+    this.#mono += ms;
   }
 
-  /** Sets the time. */
+  /** Steps the wall clock only (NTP correction, a host clock change), by `ms` (may be negative). */
+  jumpWall(ms: number): void {
+    this.#wall += ms;
+  }
+
+  /** Sets the wall clock; the monotonic clock is not changed. */
   set(ms: number): void {
-    this.#now = ms;
+    this.#wall = ms;
   }
 }

@@ -41,8 +41,9 @@ export class EnvReader {
     return v === undefined || v === '' ? undefined : v;
   }
 
-  /** Records a problem with `name`; used for cross-field validation. */
+  /** Records a problem with `name`; used for cross-field validation. Repeats are kept once. */
   fail(name: string, problem: string): void {
+    if (this.#issues.some((i) => i.variable === name && i.problem === problem)) return;
     this.#issues.push({ variable: name, problem });
   }
 
@@ -92,7 +93,9 @@ export class EnvReader {
   }
 
   /** One of `allowed` (case-insensitive; returns the canonical spelling). */
-  oneOf<T extends string>(name: string, allowed: readonly T[], def: T): T {
+  oneOf<T extends string>(name: string, allowed: readonly T[], def: T): T;
+  oneOf<T extends string>(name: string, allowed: readonly T[], def: undefined): T | undefined;
+  oneOf<T extends string>(name: string, allowed: readonly T[], def: T | undefined): T | undefined {
     const v = this.raw(name);
     if (v === undefined) return def;
     const hit = allowed.find((a) => a.toLowerCase() === v.toLowerCase());

@@ -30,6 +30,8 @@ export const ErrorCode = {
   UpstreamRejected: 'UPSTREAM_REJECTED',
   /** Too many concurrent requests. */
   TooManyRequests: 'TOO_MANY_REQUESTS',
+  /** The caller went away before the answer was complete. */
+  ClientClosed: 'CLIENT_CLOSED',
   /** A state conflict (e.g. a rotation already in progress). */
   Conflict: 'CONFLICT',
   /** Anything else. Never exposes details to clients. */

@@ -1,17 +1,25 @@
 /**
  * Mandatory redaction for everything secret-sidecar writes to a log, an error
- * body or a metric. It masks two things:
+ * body or a metric. It masks:
  *  - values under sensitive keys (token, secret, password, authorization, api key, ...);
- *  - any registered secret value, wherever it appears inside a string.
+ *  - bearer credentials and common provider key shapes;
+ *  - every registered secret value, wherever it appears inside a string.
+ *
+ * The matcher's cost does not grow with the number or the size of the registered
+ * values: each value is indexed by a short window from its middle, a rolling hash
+ * finds candidate positions in one pass over the input, and only there is the value
+ * compared. A line costs O(length × (1 + values sharing a window)). Values are
+ * reference-counted, so an evicted cache entry stops costing memory. Nothing here
+ * throws: on an internal failure a string is masked whole.
  */
 
 /** Replacement text for redacted content. */
 export const REDACTED = '[REDACTED]';
 
 const SENSITIVE_KEY =
-  /(secret(string|binary|value)?$|^value$|token|password|passwd|authorization|api[-_]?key|apikey|cookie|credential|private[-_]?key|session)/i;
+  /(secret(string|binary|value)?$|^value$|token|passw(or)?d|passphrase|^pwd?$|^pw$|^key$|authorization|api[-_]?key|apikey|access[-_]?key|signing[-_]?key|cookie|credential|private[-_]?key|session)/i;
 
-/** Keys that look sensitive by pattern but only ever hold identifiers. */
+/** Keys that look sensitive by pattern but only ever hold identifiers or counts. */
 const SAFE_KEYS = new Set(
   [
     'secretId',
@@ -42,20 +50,37 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\bAIza[0-9A-Za-z_-]{20,}/g,
 ];
 
-/** Minimum length of a registered value; shorter strings would mask too much. */
-const MIN_REGISTERED_LENGTH = 6;
+/** Minimum length of a registered value; shorter strings would mask too much. It is also the window length. */
+export const MIN_REGISTERED_LENGTH = 6;
+
+const WINDOW = MIN_REGISTERED_LENGTH;
+const BASE = 131;
+/** BASE^(WINDOW-1) mod 2^32, to roll the oldest character out. */
+const BASE_POW = powMod32(BASE, WINDOW - 1);
+
+/** Deepest nesting searched for sensitive fields in a JSON secret. */
+const MAX_JSON_DEPTH = 16;
+
+interface Entry {
+  readonly value: string;
+  /** Where the indexed window starts inside the value. */
+  readonly offset: number;
+}
 
 /**
- * Holds the set of known secret values and masks them.
+ * Holds the known secret values and masks them.
  *
  * @example
  * const r = new Redactor();
- * r.register(secretString);
+ * r.register(secretString);   // on fetch
  * JSON.stringify(obj, r.replacer);
+ * r.release(secretString);    // when the cached value is dropped
  */
 export class Redactor {
-  #values = new Set<string>();
-  #pattern: RegExp | undefined;
+  /** Registered string → reference count. */
+  readonly #counts = new Map<string, number>();
+  /** Window hash → entries whose middle window has that hash. */
+  readonly #index = new Map<number, Entry[]>();
   readonly #safeKeys: ReadonlySet<string>;
 
   /**
@@ -67,47 +92,60 @@ export class Redactor {
     this.#safeKeys = new Set((options.safeKeys ?? []).map((k) => k.toLowerCase()));
   }
 
-  /** Registers a secret value (and, for JSON strings, each string field of it) for masking. */
+  /**
+   * Registers a secret value for masking: the whole value, its JSON-escaped form, and
+   * (for a JSON value) every string under a sensitive key. Each call must be matched by
+   * one {@link Redactor.release} of the same value once it is no longer held.
+   */
   register(value: string | undefined | null): void {
     if (!value) return;
-    const before = this.#values.size;
-    this.#add(value);
-    try {
-      const parsed: unknown = JSON.parse(value);
-      this.#addStrings(parsed);
-    } catch {
-      // Not JSON: the whole string is registered above.
-    }
-    if (this.#values.size !== before) this.#pattern = undefined;
+    for (const s of derived(value)) this.#add(s);
   }
 
-  /** Number of registered values (for tests and diagnostics). */
+  /** Undoes one {@link Redactor.register} of `value`. */
+  release(value: string | undefined | null): void {
+    if (!value) return;
+    for (const s of derived(value)) this.#remove(s);
+  }
+
+  /** Number of distinct registered strings (for tests and diagnostics). */
   get size(): number {
-    return this.#values.size;
+    return this.#counts.size;
   }
 
-  /** Masks registered values and known credential shapes inside a string. */
+  /** Masks registered values and known credential shapes inside a string. Never throws. */
   redactString(input: string): string {
-    let out = input;
-    for (const p of SECRET_PATTERNS) out = out.replace(p, REDACTED);
-    const re = this.#regex();
-    return re ? out.replace(re, REDACTED) : out;
-  }
-
-  /** Returns a deep copy of `value` with sensitive keys and registered values masked. */
-  redact(value: unknown): unknown {
-    return this.#walk(value, undefined, new WeakSet());
-  }
-
-  /** A `JSON.stringify` replacer that applies {@link Redactor.redact} rules key by key. */
-  readonly replacer = (key: string, value: unknown): unknown => {
-    if (key && this.#sensitive(key) && value !== null && value !== undefined && value !== '') {
+    try {
+      let out = input;
+      for (const p of SECRET_PATTERNS) out = out.replace(p, REDACTED);
+      return this.#maskRegistered(out);
+    } catch {
       return REDACTED;
     }
-    if (typeof value === 'string') return this.redactString(value);
-    if (value instanceof Error) return serializeError(value);
-    if (typeof value === 'bigint') return value.toString();
-    return value;
+  }
+
+  /** Returns a deep copy of `value` with sensitive keys and registered values masked. Never throws. */
+  redact(value: unknown): unknown {
+    try {
+      return this.#walk(value, undefined, new WeakSet());
+    } catch {
+      return REDACTED;
+    }
+  }
+
+  /** A `JSON.stringify` replacer that applies {@link Redactor.redact} rules key by key. Never throws. */
+  readonly replacer = (key: string, value: unknown): unknown => {
+    try {
+      if (key && this.#sensitive(key) && value !== null && value !== undefined && value !== '') {
+        return REDACTED;
+      }
+      if (typeof value === 'string') return this.redactString(value);
+      if (value instanceof Error) return serializeError(value);
+      if (typeof value === 'bigint') return value.toString();
+      return value;
+    } catch {
+      return REDACTED;
+    }
   };
 
   #walk(value: unknown, key: string | undefined, seen: WeakSet<object>): unknown {
@@ -129,27 +167,143 @@ export class Redactor {
     return !this.#safeKeys.has(key.toLowerCase()) && isSensitiveKey(key);
   }
 
-  #add(value: string): void {
-    if (value.length >= MIN_REGISTERED_LENGTH) this.#values.add(value);
+  #add(s: string): void {
+    const count = this.#counts.get(s) ?? 0;
+    this.#counts.set(s, count + 1);
+    if (count > 0) return;
+    const offset = (s.length - WINDOW) >> 1;
+    const h = windowHash(s, offset);
+    const bucket = this.#index.get(h);
+    if (bucket) bucket.push({ value: s, offset });
+    else this.#index.set(h, [{ value: s, offset }]);
   }
 
-  #addStrings(value: unknown): void {
-    if (typeof value === 'string') this.#add(value);
-    else if (Array.isArray(value)) for (const v of value) this.#addStrings(v);
-    else if (value && typeof value === 'object') {
-      for (const v of Object.values(value)) this.#addStrings(v);
+  #remove(s: string): void {
+    const count = this.#counts.get(s);
+    if (count === undefined) return;
+    if (count > 1) {
+      this.#counts.set(s, count - 1);
+      return;
     }
+    this.#counts.delete(s);
+    const h = windowHash(s, (s.length - WINDOW) >> 1);
+    const bucket = this.#index.get(h);
+    if (!bucket) return;
+    const rest = bucket.filter((e) => e.value !== s);
+    if (rest.length === 0) this.#index.delete(h);
+    else this.#index.set(h, rest);
   }
 
-  #regex(): RegExp | undefined {
-    if (this.#values.size === 0) return undefined;
-    if (!this.#pattern) {
-      // Longest first so a value containing another is masked whole.
-      const parts = [...this.#values].sort((a, b) => b.length - a.length).map(escapeRegExp);
-      this.#pattern = new RegExp(parts.join('|'), 'g');
+  /** One pass of a rolling window hash; candidates are compared where their window matches. */
+  #maskRegistered(input: string): string {
+    const n = input.length;
+    if (this.#index.size === 0 || n < WINDOW) return input;
+    let starts: number[] | undefined;
+    let ends: number[] | undefined;
+    let h = windowHash(input, 0);
+    for (let p = 0; ; p++) {
+      const bucket = this.#index.get(h);
+      if (bucket) {
+        for (const e of bucket) {
+          const s = p - e.offset;
+          if (s >= 0 && s + e.value.length <= n && input.startsWith(e.value, s)) {
+            starts ??= [];
+            ends ??= [];
+            starts.push(s);
+            ends.push(s + e.value.length);
+          }
+        }
+      }
+      if (p + WINDOW >= n) break;
+      h = roll(h, input.charCodeAt(p), input.charCodeAt(p + WINDOW));
     }
-    return this.#pattern;
+    if (!starts || !ends) return input;
+    return spliceMasks(input, starts, ends);
   }
+}
+
+/** The strings one secret value registers. */
+function derived(value: string): string[] {
+  const out = new Set<string>();
+  const add = (s: string) => {
+    if (s.length < MIN_REGISTERED_LENGTH) return;
+    out.add(s);
+    // The form it takes inside a JSON document (quotes, backslashes, control characters escaped).
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s) out.add(escaped);
+  };
+  add(value);
+  const first = value.trimStart()[0];
+  if (first === '{' || first === '[') {
+    try {
+      sensitiveStrings(JSON.parse(value), undefined, 0, add);
+    } catch {
+      // Not JSON: the whole value is registered above.
+    }
+  }
+  return [...out];
+}
+
+/** Calls `add` with every string (or number) found under a sensitive key. */
+function sensitiveStrings(
+  value: unknown,
+  key: string | undefined,
+  depth: number,
+  add: (s: string) => void,
+): void {
+  if (depth > MAX_JSON_DEPTH) return;
+  const underSensitive = key !== undefined && isSensitiveKey(key);
+  if (typeof value === 'string' || typeof value === 'number') {
+    if (underSensitive) add(String(value));
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) sensitiveStrings(v, key, depth + 1, add);
+    return;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      // Everything below a sensitive key is sensitive.
+      sensitiveStrings(v, underSensitive ? (key as string) : k, depth + 1, add);
+    }
+  }
+}
+
+/** Replaces the union of the intervals `[starts[i], ends[i])` with {@link REDACTED}. */
+function spliceMasks(input: string, starts: number[], ends: number[]): string {
+  const order = starts.map((_, i) => i).sort((a, b) => (starts[a] ?? 0) - (starts[b] ?? 0));
+  let out = '';
+  let at = 0;
+  let i = 0;
+  while (i < order.length) {
+    const first = order[i] ?? 0;
+    const start = starts[first] ?? 0;
+    let end = ends[first] ?? 0;
+    i += 1;
+    while (i < order.length && (starts[order[i] ?? 0] ?? 0) <= end) {
+      end = Math.max(end, ends[order[i] ?? 0] ?? 0);
+      i += 1;
+    }
+    out += input.slice(at, start) + REDACTED;
+    at = end;
+  }
+  return out + input.slice(at);
+}
+
+function windowHash(s: string, offset: number): number {
+  let h = 0;
+  for (let i = offset; i < offset + WINDOW; i++) h = (Math.imul(h, BASE) + s.charCodeAt(i)) >>> 0;
+  return h;
+}
+
+function roll(h: number, out: number, inc: number): number {
+  return (Math.imul((h - Math.imul(out, BASE_POW)) >>> 0, BASE) + inc) >>> 0;
+}
+
+function powMod32(base: number, exp: number): number {
+  let r = 1;
+  for (let i = 0; i < exp; i++) r = Math.imul(r, base) >>> 0;
+  return r;
 }
 
 /** True if a key name suggests it holds a credential or secret value. */
@@ -167,10 +321,6 @@ export function serializeError(err: Error, depth = 0): Record<string, unknown> {
     out.cause = err.cause instanceof Error ? serializeError(err.cause, depth + 1) : err.cause;
   }
   return out;
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The process-wide redactor that every logger uses unless given another. */

@@ -15,9 +15,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { RotationEnv } from '../../rotation/config.ts';
-import { PROVIDERS, Provider } from '../../rotation/secret-value.ts';
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import { METRIC_NAMESPACE, MetricName } from '../../shared/metrics.ts';
+import { PROVIDERS, Provider } from '../../shared/provider-secret.ts';
 import { PackagedAsset, packagedAssetPath } from './assets.ts';
 import {
   acknowledgeDefaultRuntime,
@@ -28,7 +28,7 @@ import {
 } from './function-defaults.ts';
 
 export { RotationEnv } from '../../rotation/config.ts';
-export { PROVIDERS, Provider } from '../../rotation/secret-value.ts';
+export { PROVIDERS, Provider } from '../../shared/provider-secret.ts';
 
 /** The EventBridge detail `eventName`s that mean a rotation did not complete. */
 export const ROTATION_FAILURE_EVENTS = ['RotationFailed', 'RotationAbandoned'] as const;

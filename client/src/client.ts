@@ -1,43 +1,58 @@
 /**
- * The secret-sidecar client library: how Lambda code reads a secret that the
- * extension keeps fresh.
+ * The secret-sidecar client library: how Lambda code reads a secret or parameter
+ * that the extension keeps fresh.
  *
- * Lookup order for {@link SidecarClient.getSecret}:
+ * Lookup order:
  *  1. the in-process memo, while its freshness window is open (a map lookup and one
  *     clock read: the warm path);
- *  2. the extension's file envelope, when `expiresAt > now`;
+ *  2. the extension's file envelope, when it is for this source and name and
+ *     `expiresAt > now`;
  *  3. the extension's HTTP endpoint (token header, short timeout, bounded retry while
  *     the extension starts, one retry after a connection reset).
  *
- * The memo is keyed by `versionId`: reading the same version again keeps the same
- * {@link SecretValue} object, so callers can cache work derived from it (a parsed
- * JSON value, an SDK client) by identity or by `versionId`.
+ * Sources are distinct: a parameter is never returned as a secret, from a file or
+ * from HTTP. The memo is keyed by what was asked and holds one object per version:
+ * reading the same version again returns the same {@link SecretValue}, so callers can
+ * cache work derived from it (a parsed JSON value, an SDK client) by identity.
  *
- * Freshness design (warm-path goal ≤ 20 µs p99): a memoized value is trusted for
- * `recheckMs` (default 1 s) and never past the file's `expiresAt`, so almost every
- * call is one `Map.get` and one `Date.now()`. After the window the file is re-read
- * (a few µs for a small file in /tmp) and the same version keeps its object. The
- * wall clock keeps running while Lambda freezes the sandbox, so the window also
- * closes across a freeze. A value the provider rejects is replaced at once with
- * {@link SidecarClient.refresh}.
+ * Freshness: a memoized value is trusted for `recheckMs` (default 1 s) or the call's
+ * `maxAgeMs`, and never past the file's `expiresAt`. The wall clock keeps running while
+ * Lambda freezes the sandbox, so the window also closes across a freeze. A value a
+ * provider rejects is replaced at once with {@link SidecarClient.refresh}.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, SidecarError } from '../../shared/errors.ts';
+import { ErrorCode } from '../../shared/errors.ts';
 import { globalRedactor, type Redactor } from '../../shared/redact.ts';
 import {
   DEFAULT_HTTP_PORT,
   DEFAULT_SECRET_DIR,
+  parseEnvelope,
   Routes,
   type SecretEnvelope,
+  SourceKind,
   secretFileName,
   TOKEN_HEADER,
 } from '../../shared/sidecar-protocol.ts';
-import { fromEnvelope, fromGetSecretValue, parseEnvelope, type SecretValue } from './envelope.ts';
-import { errorFromStatus, RESET_CODES, STARTING_UP_CODES, socketCode } from './errors.ts';
+import {
+  fromEnvelope,
+  fromGetParameter,
+  fromGetSecretValue,
+  type SecretValue,
+} from './envelope.ts';
+import {
+  errorFromStatus,
+  GetParameterError,
+  RESET_CODES,
+  STARTING_UP_CODES,
+  socketCode,
+} from './errors.ts';
 import { HttpDeadlineError, httpGet } from './http.ts';
 
 export type { SecretOrigin, SecretValue } from './envelope.ts';
+
+/** The stage files hold and a lookup without a version means. */
+const AWSCURRENT = 'AWSCURRENT';
 
 /** Options of {@link SidecarClient}. Every field has a default that suits Lambda. */
 export interface SidecarClientOptions {
@@ -75,6 +90,33 @@ export interface SidecarClientOptions {
 export interface GetSecretOptions {
   /** Skip memo and file and make the extension fetch from AWS now (`refreshNow=true`). */
   readonly refreshNow?: boolean;
+  /** A specific version, by id. Exclusive with `versionStage`. */
+  readonly versionId?: string;
+  /** A specific stage (`AWSPREVIOUS`, ...). @default 'AWSCURRENT' */
+  readonly versionStage?: string;
+  /** Longest the memo may answer without a look at the file or the extension, in ms. @default `recheckMs` */
+  readonly maxAgeMs?: number;
+}
+
+/** Per-call options of {@link SidecarClient.getParameter}. */
+export interface GetParameterOptions {
+  /** Skip memo and file and make the extension fetch from AWS now. */
+  readonly refreshNow?: boolean;
+  /** Decrypt a SecureString (`withDecryption=true`). @default false, as GetParameter */
+  readonly decrypt?: boolean;
+  /** Longest the memo may answer without a look at the file or the extension, in ms. @default `recheckMs` */
+  readonly maxAgeMs?: number;
+}
+
+/** What one lookup is for. */
+interface Lookup {
+  readonly source: SourceKind;
+  readonly id: string;
+  readonly key: string;
+  /** Files hold the current, decrypted value of configured items: usable only for that. */
+  readonly fileOk: boolean;
+  readonly query: Readonly<Record<string, string>>;
+  readonly maxAgeMs: number | undefined;
 }
 
 interface MemoEntry {
@@ -86,7 +128,8 @@ interface MemoEntry {
 }
 
 /**
- * Reads secrets from the secret-sidecar extension. Create one per process and reuse it.
+ * Reads secrets and parameters from the secret-sidecar extension. Create one per
+ * process and reuse it.
  *
  * @example
  * const client = new SidecarClient({ token: process.env.AWS_SESSION_TOKEN });
@@ -126,19 +169,52 @@ export class SidecarClient {
    *
    * @param aliasOrId - The alias configured in the extension (`SECRET_SIDECAR_SECRETS=alias=id`)
    *   or the secret's name or ARN.
-   * @throws {SidecarError} `NOT_FOUND`, `FORBIDDEN`/`UNAUTHORIZED` (token), `UPSTREAM_TIMEOUT`,
-   *   `UPSTREAM_UNAVAILABLE` (extension unreachable or AWS failing), `TOO_MANY_REQUESTS`,
-   *   `BAD_REQUEST`, `CONFIG_INVALID` (no token for the HTTP path), `INTERNAL`.
+   * @throws {GetParameterError} with `code` `NOT_FOUND`, `ACCESS_DENIED`, `FORBIDDEN` /
+   *   `UNAUTHORIZED` (token), `UPSTREAM_TIMEOUT`, `UPSTREAM_UNAVAILABLE` (extension
+   *   unreachable or AWS failing), `TOO_MANY_REQUESTS`, `BAD_REQUEST`, `CONFIG_INVALID`
+   *   (no token for the HTTP path) or `INTERNAL`.
    */
-  getSecret(aliasOrId: string, options?: GetSecretOptions): Promise<SecretValue> {
-    if (options?.refreshNow) return this.refresh(aliasOrId);
-    const entry = this.#memo.get(aliasOrId);
-    if (entry !== undefined && this.#now() < entry.checkAt) return Promise.resolve(entry.secret);
-    const running = this.#inflight.get(aliasOrId);
-    if (running) return running;
-    const p = this.#lookup(aliasOrId).finally(() => this.#inflight.delete(aliasOrId));
-    this.#inflight.set(aliasOrId, p);
-    return p;
+  getSecret(aliasOrId: string, options: GetSecretOptions = {}): Promise<SecretValue> {
+    const stage = options.versionId ? undefined : (options.versionStage ?? AWSCURRENT);
+    const query: Record<string, string> = { secretId: aliasOrId };
+    if (options.versionId) query.versionId = options.versionId;
+    if (stage !== undefined && stage !== AWSCURRENT) query.versionStage = stage;
+    return this.#get(
+      {
+        source: SourceKind.SecretsManager,
+        id: aliasOrId,
+        key: `s\u0000${aliasOrId}\u0000${options.versionId ?? ''}\u0000${stage ?? ''}`,
+        fileOk: options.versionId === undefined && stage === AWSCURRENT,
+        query,
+        maxAgeMs: options.maxAgeMs,
+      },
+      options.refreshNow === true,
+    );
+  }
+
+  /**
+   * Returns the current value of a Parameter Store parameter.
+   *
+   * @param nameOrAlias - The alias configured in the extension, or the parameter's name
+   *   (`name:label` and `name:version` select one, as GetParameter does).
+   * @throws {GetParameterError} as {@link SidecarClient.getSecret}.
+   */
+  getParameter(nameOrAlias: string, options: GetParameterOptions = {}): Promise<SecretValue> {
+    const decrypt = options.decrypt === true;
+    const query: Record<string, string> = { name: nameOrAlias };
+    if (decrypt) query.withDecryption = 'true';
+    return this.#get(
+      {
+        source: SourceKind.Ssm,
+        id: nameOrAlias,
+        key: `p\u0000${nameOrAlias}\u0000${decrypt ? 1 : 0}`,
+        // Files hold decrypted values: a SecureString asked for without decryption must not come from one.
+        fileOk: decrypt,
+        query,
+        maxAgeMs: options.maxAgeMs,
+      },
+      options.refreshNow === true,
+    );
   }
 
   /**
@@ -146,15 +222,19 @@ export class SidecarClient {
    * replaces the memo. Use it when the value was rejected (e.g. a provider's 401
    * after a rotation).
    */
-  async refresh(aliasOrId: string): Promise<SecretValue> {
-    const fresh = await this.#fetchHttp(aliasOrId, true);
-    return this.#remember(aliasOrId, fresh, 0, this.#now());
+  refresh(aliasOrId: string): Promise<SecretValue> {
+    return this.getSecret(aliasOrId, { refreshNow: true });
   }
 
-  /** Forgets the memoized value of one secret, or of all secrets. */
+  /** Forgets the memoized values of one alias or id (both sources), or of everything. */
   invalidate(aliasOrId?: string): void {
-    if (aliasOrId === undefined) this.#memo.clear();
-    else this.#memo.delete(aliasOrId);
+    if (aliasOrId === undefined) {
+      this.#memo.clear();
+      return;
+    }
+    for (const key of this.#memo.keys()) {
+      if (key.split('\u0000')[1] === aliasOrId) this.#memo.delete(key);
+    }
   }
 
   /** The path of the file envelope for `aliasOrId`. */
@@ -162,12 +242,27 @@ export class SidecarClient {
     return join(this.#dir, secretFileName(aliasOrId));
   }
 
-  async #lookup(id: string): Promise<SecretValue> {
-    if (this.#useFiles) {
+  #get(lookup: Lookup, refreshNow: boolean): Promise<SecretValue> {
+    if (refreshNow) return this.#refresh(lookup);
+    const entry = this.#memo.get(lookup.key);
+    if (entry !== undefined && this.#now() < entry.checkAt) return Promise.resolve(entry.secret);
+    const running = this.#inflight.get(lookup.key);
+    if (running) return running;
+    const p = this.#lookup(lookup).finally(() => this.#inflight.delete(lookup.key));
+    this.#inflight.set(lookup.key, p);
+    return p;
+  }
+
+  async #refresh(lookup: Lookup): Promise<SecretValue> {
+    const fresh = await this.#fetchHttp(lookup, true);
+    return this.#remember(lookup, fresh, 0, this.#now());
+  }
+
+  async #lookup(lookup: Lookup): Promise<SecretValue> {
+    if (this.#useFiles && lookup.fileOk) {
       const now = this.#now();
-      const path = this.filePath(id);
-      const fromFile = readEnvelope(path, now);
-      const known = this.#memo.get(id);
+      const fromFile = readEnvelope(this.filePath(lookup.id), lookup, now);
+      const known = this.#memo.get(lookup.key);
       // A file older than the version we already hold (e.g. after refresh()) is not used.
       const older =
         fromFile !== undefined &&
@@ -176,43 +271,49 @@ export class SidecarClient {
         fromFile.fetchedAt < known.fetchedAt;
       if (fromFile !== undefined && !older) {
         return this.#remember(
-          id,
-          fromEnvelope(id, fromFile),
+          lookup,
+          fromEnvelope(lookup.id, fromFile),
           fromFile.expiresAt,
           fromFile.fetchedAt,
         );
       }
     }
-    const fresh = await this.#fetchHttp(id, false);
-    return this.#remember(id, fresh, 0, this.#now());
+    const fresh = await this.#fetchHttp(lookup, false);
+    return this.#remember(lookup, fresh, 0, this.#now());
   }
 
   #remember(
-    id: string,
+    lookup: Lookup,
     secret: SecretValue,
     fileExpiresAt: number,
     fetchedAt: number,
   ): SecretValue {
     const now = this.#now();
-    const old = this.#memo.get(id);
+    const old = this.#memo.get(lookup.key);
     const keep = old !== undefined && old.secret.versionId === secret.versionId && secret.versionId;
     const value = keep ? old.secret : secret;
-    if (!keep) this.#redactor?.register(secret.value);
-    const checkAt =
-      fileExpiresAt > 0 ? Math.min(fileExpiresAt, now + this.#recheckMs) : now + this.#recheckMs;
-    this.#memo.set(id, { secret: value, checkAt, fetchedAt });
+    // Masked from here on. A plain (undecrypted) parameter is configuration, not a secret.
+    // Old versions stay registered: a caller may still hold and log one.
+    if (!keep && (secret.source === SourceKind.SecretsManager || lookup.fileOk)) {
+      this.#redactor?.register(secret.value);
+    }
+    const window = now + (lookup.maxAgeMs ?? this.#recheckMs);
+    const checkAt = fileExpiresAt > 0 ? Math.min(fileExpiresAt, window) : window;
+    this.#memo.set(lookup.key, { secret: value, checkAt, fetchedAt });
     return value;
   }
 
-  async #fetchHttp(id: string, refreshNow: boolean): Promise<SecretValue> {
+  async #fetchHttp(lookup: Lookup, refreshNow: boolean): Promise<SecretValue> {
+    const what = `${lookup.source === SourceKind.Ssm ? 'parameter' : 'secret'} ${JSON.stringify(lookup.id)}`;
     if (this.#token === undefined || this.#token === '') {
-      throw new SidecarError(
+      throw new GetParameterError(
         ErrorCode.ConfigInvalid,
-        `cannot ask secret-sidecar for ${JSON.stringify(id)}: no session token (set AWS_SESSION_TOKEN or the token option)`,
+        `cannot ask secret-sidecar for ${what}: no session token (set AWS_SESSION_TOKEN or AWS_CONTAINER_AUTHORIZATION_TOKEN, or the token option)`,
       );
     }
-    const url = new URL(`http://${this.#host}:${this.#port}${Routes.SecretsManagerGet}`);
-    url.searchParams.set('secretId', id);
+    const route = lookup.source === SourceKind.Ssm ? Routes.ParameterGet : Routes.SecretsManagerGet;
+    const url = new URL(`http://${this.#host}:${this.#port}${route}`);
+    for (const [k, v] of Object.entries(lookup.query)) url.searchParams.set(k, v);
     if (refreshNow) url.searchParams.set('refreshNow', 'true');
     const headers = { [TOKEN_HEADER]: this.#token };
     const waitUntil = performance.now() + this.#startupWaitMs;
@@ -239,46 +340,50 @@ export class SidecarClient {
           resetRetried = true;
           continue;
         }
-        throw this.#transportError(id, err, attempts);
+        throw this.#transportError(what, err, attempts);
       }
-      if (answer.status !== 200) throw errorFromStatus(answer.status, answer.body, id);
-      const secret = fromGetSecretValue(id, answer.body);
-      if (secret === undefined) {
-        throw new SidecarError(
+      if (answer.status !== 200) throw errorFromStatus(answer.status, answer.body, what);
+      const value =
+        lookup.source === SourceKind.Ssm
+          ? fromGetParameter(lookup.id, answer.body)
+          : fromGetSecretValue(lookup.id, answer.body);
+      if (value === undefined) {
+        throw new GetParameterError(
           ErrorCode.Internal,
-          `secret-sidecar answered 200 for ${JSON.stringify(id)} without a SecretString or SecretBinary`,
+          `secret-sidecar answered 200 for ${what} without a value of the expected shape`,
+          { status: 200 },
         );
       }
-      return secret;
+      return value;
     }
   }
 
-  #transportError(id: string, err: unknown, attempts: number): SidecarError {
+  #transportError(what: string, err: unknown, attempts: number): GetParameterError {
     const where = `secret-sidecar at ${this.#host}:${this.#port}`;
     if (err instanceof HttpDeadlineError) {
-      return new SidecarError(
+      return new GetParameterError(
         ErrorCode.UpstreamTimeout,
-        `${where} did not answer for ${JSON.stringify(id)} within ${this.#timeoutMs} ms`,
+        `${where} did not answer for ${what} within ${this.#timeoutMs} ms`,
         { cause: err, errorType: 'TimeoutError' },
       );
     }
     const code = socketCode(err) ?? 'error';
-    return new SidecarError(
+    return new GetParameterError(
       ErrorCode.UpstreamUnavailable,
-      `${where} is not reachable for ${JSON.stringify(id)} (${code} after ${attempts} attempt${attempts === 1 ? '' : 's'})`,
+      `${where} is not reachable for ${what} (${code} after ${attempts} attempt${attempts === 1 ? '' : 's'})`,
       { cause: err, errorType: 'ConnectionError' },
     );
   }
 }
 
-function readEnvelope(path: string, now: number): SecretEnvelope | undefined {
+function readEnvelope(path: string, lookup: Lookup, now: number): SecretEnvelope | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
-  const envelope = parseEnvelope(text);
+  const envelope = parseEnvelope(text, { source: lookup.source, name: lookup.id });
   return envelope !== undefined && envelope.expiresAt > now ? envelope : undefined;
 }
 

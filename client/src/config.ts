@@ -1,29 +1,24 @@
 /**
- * Environment of the sidecar client library: which port, directory and token to use.
- * Parsed once; the library's default client and the inference handler both use it.
+ * Environment of the client library: which port, directory and token to use. The
+ * values come from the shared wire contract, the same parser the extension uses, so
+ * the two can never disagree (`SECRET_SIDECAR_HTTP_PORT`, else AWS's
+ * `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`; `AWS_SESSION_TOKEN`, else
+ * `AWS_CONTAINER_AUTHORIZATION_TOKEN`).
  */
-import { deepFreeze, type Env, EnvReader, LambdaEnv } from '../../shared/env.ts';
-import {
-  DEFAULT_HTTP_PORT,
-  DEFAULT_SECRET_DIR,
-  SidecarProtocolEnv,
-} from '../../shared/sidecar-protocol.ts';
+import { deepFreeze, type Env, EnvReader } from '../../shared/env.ts';
+import { readProtocolConfig, SidecarProtocolEnv } from '../../shared/sidecar-protocol.ts';
 import type { SidecarClientOptions } from './client.ts';
 
 /** The environment variables the client library reads, by name (the extension reads the same). */
-export const SidecarClientEnv = {
-  Dir: SidecarProtocolEnv.Dir,
-  HttpPort: SidecarProtocolEnv.HttpPort,
-  SessionToken: LambdaEnv.SessionToken,
-} as const;
+export const SidecarClientEnv = SidecarProtocolEnv;
 
 /** What the client library reads from the environment. */
 export interface SidecarClientConfig {
   /** `SECRET_SIDECAR_DIR`, default `/tmp/secret-sidecar`. */
   readonly dir: string;
-  /** `SECRET_SIDECAR_HTTP_PORT`, default 2773. */
+  /** `SECRET_SIDECAR_HTTP_PORT`, else `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, else 2773. */
   readonly port: number;
-  /** `AWS_SESSION_TOKEN`: the token the extension expects in its header. */
+  /** `AWS_SESSION_TOKEN`, else `AWS_CONTAINER_AUTHORIZATION_TOKEN`: the token the extension expects. */
   readonly token: string | undefined;
 }
 
@@ -32,14 +27,8 @@ export interface SidecarClientConfig {
  * caller's config can report all problems at once.
  */
 export function readSidecarClientConfig(r: EnvReader): SidecarClientConfig {
-  return {
-    dir: r.string(SidecarClientEnv.Dir, DEFAULT_SECRET_DIR, {
-      pattern: /^\//,
-      allowed: 'an absolute path',
-    }),
-    port: r.int(SidecarClientEnv.HttpPort, { default: DEFAULT_HTTP_PORT, min: 1, max: 65535 }),
-    token: r.raw(SidecarClientEnv.SessionToken),
-  };
+  const p = readProtocolConfig(r);
+  return { dir: p.dir, port: p.port, token: p.token };
 }
 
 /**

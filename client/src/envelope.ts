@@ -1,25 +1,28 @@
 /**
- * Reading and checking the extension's secret files and HTTP answers.
- * Both become the same {@link SecretValue} shape.
+ * The two ways a value reaches the client, a file envelope and an HTTP answer of the
+ * extension, made into the same {@link SecretValue}. The envelope itself is parsed and
+ * checked by the shared wire contract.
  */
-import { ENVELOPE_VERSION, type SecretEnvelope } from '../../shared/sidecar-protocol.ts';
+import type { SecretEnvelope, SourceKind } from '../../shared/sidecar-protocol.ts';
 
-/** Where a secret version was first read from. */
+/** Where a value was first read from. */
 export type SecretOrigin = 'file' | 'http';
 
-/** One version of a secret, as handed to callers of the client library. */
+/** One version of a secret or parameter, as handed to callers of the client library. */
 export interface SecretValue {
   /** The alias or id that was asked for. */
   readonly id: string;
-  /** The secret's ARN (or the parameter's ARN). */
+  /** Secrets Manager (`secretsmanager`) or Parameter Store (`ssm`). */
+  readonly source: SourceKind;
+  /** The secret's or the parameter's ARN. */
   readonly arn: string;
-  /** The secret's name (from HTTP) or the configured id (from the file). */
+  /** The secret's or parameter's name (from HTTP) or the configured id (from the file). */
   readonly name: string;
-  /** The Secrets Manager version id; the in-process memo is keyed by it. */
+  /** The Secrets Manager version id, or the parameter version; the in-process memo is keyed by it. */
   readonly versionId: string;
-  /** Staging labels of this version, e.g. `['AWSCURRENT']`. */
+  /** Staging labels of this version (`['AWSCURRENT']`), or the parameter's selector. */
   readonly versionStages: readonly string[];
-  /** `SecretString`, or base64 of `SecretBinary` when {@link SecretValue.binary} is true. */
+  /** `SecretString` or the parameter value, or base64 of `SecretBinary` when {@link SecretValue.binary}. */
   readonly value: string;
   /** True when {@link SecretValue.value} is base64 of binary data. */
   readonly binary: boolean;
@@ -27,41 +30,11 @@ export interface SecretValue {
   readonly origin: SecretOrigin;
 }
 
-/**
- * Parses a file envelope. Returns undefined for anything that is not a
- * version-1 envelope with the required fields, so callers fall back to HTTP.
- */
-export function parseEnvelope(text: string): SecretEnvelope | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!parsed || typeof parsed !== 'object') return undefined;
-  const e = parsed as Record<string, unknown>;
-  if (e.version !== ENVELOPE_VERSION) return undefined;
-  if (typeof e.value !== 'string' || typeof e.versionId !== 'string') return undefined;
-  if (typeof e.expiresAt !== 'number' || !Number.isFinite(e.expiresAt)) return undefined;
-  if (typeof e.secretId !== 'string' || typeof e.arn !== 'string') return undefined;
-  return {
-    version: ENVELOPE_VERSION,
-    source: e.source === 'ssm' ? 'ssm' : 'secretsmanager',
-    secretId: e.secretId,
-    arn: e.arn,
-    versionId: e.versionId,
-    versionStages: stringArray(e.versionStages),
-    value: e.value,
-    binary: e.binary === true,
-    fetchedAt: typeof e.fetchedAt === 'number' ? e.fetchedAt : 0,
-    expiresAt: e.expiresAt,
-  };
-}
-
-/** Builds a {@link SecretValue} from a file envelope. */
+/** Builds a {@link SecretValue} from a checked file envelope. */
 export function fromEnvelope(id: string, env: SecretEnvelope): SecretValue {
   return Object.freeze({
     id,
+    source: env.source,
     arn: env.arn,
     name: env.secretId,
     versionId: env.versionId,
@@ -77,28 +50,55 @@ export function fromEnvelope(id: string, env: SecretEnvelope): SecretValue {
  * Returns undefined when the body is not such an answer.
  */
 export function fromGetSecretValue(id: string, body: string): SecretValue | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!parsed || typeof parsed !== 'object') return undefined;
-  const o = parsed as Record<string, unknown>;
+  const o = object(body);
+  if (!o) return undefined;
   const binary = typeof o.SecretString !== 'string' && typeof o.SecretBinary === 'string';
   const value = binary ? o.SecretBinary : o.SecretString;
-  if (typeof value !== 'string') return undefined;
-  const versionId = typeof o.VersionId === 'string' ? o.VersionId : '';
+  if (typeof value !== 'string' || typeof o.VersionId !== 'string') return undefined;
   return Object.freeze({
     id,
+    source: 'secretsmanager' as const,
     arn: typeof o.ARN === 'string' ? o.ARN : '',
     name: typeof o.Name === 'string' ? o.Name : id,
-    versionId,
+    versionId: o.VersionId,
     versionStages: Object.freeze(stringArray(o.VersionStages)),
     value,
     binary,
     origin: 'http' as const,
   });
+}
+
+/**
+ * Builds a {@link SecretValue} from a GetParameter-shaped HTTP answer
+ * (`{"Parameter": {Name, Type, Value, Version, ARN, Selector?}}`).
+ * Returns undefined when the body is not such an answer.
+ */
+export function fromGetParameter(id: string, body: string): SecretValue | undefined {
+  const p = object(body)?.Parameter as Record<string, unknown> | undefined;
+  if (!p || typeof p !== 'object' || typeof p.Value !== 'string') return undefined;
+  if (typeof p.Version !== 'number') return undefined;
+  return Object.freeze({
+    id,
+    source: 'ssm' as const,
+    arn: typeof p.ARN === 'string' ? p.ARN : '',
+    name: typeof p.Name === 'string' ? p.Name : id,
+    versionId: String(p.Version),
+    versionStages: Object.freeze(typeof p.Selector === 'string' ? [p.Selector] : []),
+    value: p.Value,
+    binary: false,
+    origin: 'http' as const,
+  });
+}
+
+function object(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function stringArray(v: unknown): string[] {

@@ -1,11 +1,51 @@
 /**
- * Maps the sidecar's HTTP answers and socket failures to {@link SidecarError}s.
- * This is the one place where foreign errors from the client's transport are wrapped.
+ * The client's errors, named as in Powertools Parameters so code that catches
+ * `GetParameterError` / `TransformParameterError` keeps working after the import
+ * changes. Both are {@link SidecarError}s with a stable `code`.
+ *
+ * This is the one place where the transport's foreign errors and the extension's
+ * answers are mapped. An error never carries a response body: only the status and
+ * the extension's error type, when it is a plain identifier (a body can echo a token).
  */
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 
-/** Longest extension message kept in an error (the extension already sanitizes it). */
-const MAX_MESSAGE = 200;
+/** Options of {@link GetParameterError}. */
+export interface GetParameterErrorOptions extends ErrorOptions {
+  /** The extension's error type (`ResourceNotFoundException`, ...), or our own. */
+  readonly errorType?: string;
+  /** HTTP status the extension answered, when it answered. */
+  readonly status?: number;
+}
+
+/** A secret or parameter could not be read. `code` says why. */
+export class GetParameterError extends SidecarError {
+  /** HTTP status the extension answered, when it answered. */
+  readonly status: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: GetParameterErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'GetParameterError';
+    this.status = options.status;
+  }
+}
+
+/** A value was read but could not be transformed (`transform: 'json' | 'binary'`). */
+export class TransformParameterError extends SidecarError {
+  /** The transform that failed. */
+  readonly transform: string;
+
+  constructor(transform: string, message: string) {
+    super(
+      ErrorCode.BadRequest,
+      `unable to transform value using '${transform}' transform: ${message}`,
+      {
+        errorType: 'TransformParameterError',
+      },
+    );
+    this.name = 'TransformParameterError';
+    this.transform = transform;
+  }
+}
 
 /** Socket error codes that mean "nobody is listening yet" (the extension is still starting). */
 export const STARTING_UP_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOENT']);
@@ -19,61 +59,63 @@ export function socketCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+const STATUS_CODE: Readonly<Record<number, ErrorCode>> = {
+  400: ErrorCode.BadRequest,
+  401: ErrorCode.Unauthorized,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  429: ErrorCode.TooManyRequests,
+  502: ErrorCode.UpstreamUnavailable,
+  503: ErrorCode.UpstreamUnavailable,
+  504: ErrorCode.UpstreamTimeout,
+};
+
+/** AWS error types meaning "no such secret, parameter or version", whatever the status. */
+const NOT_FOUND_TYPES: ReadonlySet<string> = new Set([
+  'ResourceNotFoundException',
+  'ParameterNotFound',
+  'ParameterVersionNotFound',
+]);
+
+/** Error types the extension uses for AWS refusing access (answered as 403). */
+const ACCESS_DENIED_TYPES =
+  /AccessDenied|Decryption|KMS|InvalidKeyId|Unrecognized|ExpiredToken|Signature|MissingCredentials/;
+
 /**
  * Turns a non-200 answer of the extension into a typed error.
  *
  * @param status - HTTP status from the extension.
- * @param body - Raw response body (`{"__type","message"}` or plain text).
- * @param secretId - The id that was asked for, for the message.
+ * @param body - Raw response body; only its `__type`, when an identifier, is used.
+ * @param what - What was asked for, e.g. `secret "prod/openai"`.
  */
-export function errorFromStatus(status: number, body: string, secretId: string): SidecarError {
-  const { type, message } = parseErrorBody(body);
-  const detail = message ? `: ${message}` : '';
-  const errorType = type ?? `HTTP${status}`;
-  const what = `secret-sidecar answered ${status} for ${JSON.stringify(secretId)}`;
-  if (type === 'ResourceNotFoundException' || type === 'ParameterNotFound' || status === 404) {
-    return new SidecarError(ErrorCode.NotFound, `${what}${detail}`, { errorType });
+export function errorFromStatus(status: number, body: string, what: string): GetParameterError {
+  const type = errorTypeOf(body);
+  let code = STATUS_CODE[status] ?? ErrorCode.Internal;
+  // AWS's own extension answers a missing secret with 400 and AWS's error type.
+  if (type !== undefined && NOT_FOUND_TYPES.has(type)) code = ErrorCode.NotFound;
+  if (status === 403 && type !== undefined && ACCESS_DENIED_TYPES.test(type)) {
+    code = ErrorCode.AccessDenied;
   }
-  if (status === 400)
-    return new SidecarError(ErrorCode.BadRequest, `${what}${detail}`, { errorType });
-  if (status === 401) {
-    return new SidecarError(ErrorCode.Unauthorized, `${what}: the session token was missing`, {
-      errorType,
-    });
-  }
-  if (status === 403) {
-    return new SidecarError(ErrorCode.Forbidden, `${what}: the session token was rejected`, {
-      errorType,
-    });
-  }
-  if (status === 429) {
-    return new SidecarError(ErrorCode.TooManyRequests, `${what}${detail}`, { errorType });
-  }
-  if (status === 504) {
-    return new SidecarError(ErrorCode.UpstreamTimeout, `${what}${detail}`, { errorType });
-  }
-  if (status === 502 || status === 503) {
-    return new SidecarError(ErrorCode.UpstreamUnavailable, `${what}${detail}`, { errorType });
-  }
-  if (type === 'AccessDeniedException' || type === 'DecryptionFailure') {
-    return new SidecarError(ErrorCode.AccessDenied, `${what}${detail}`, { errorType });
-  }
-  return new SidecarError(ErrorCode.Internal, `${what}${detail}`, { errorType });
+  const detail =
+    status === 401
+      ? ': the session token was missing'
+      : status === 403 && code === ErrorCode.Forbidden
+        ? ': the session token was rejected'
+        : '';
+  return new GetParameterError(
+    code,
+    `secret-sidecar answered ${status}${type ? ` ${type}` : ''} for ${what}${detail}`,
+    { errorType: type ?? `HTTP${status}`, status },
+  );
 }
 
-function parseErrorBody(body: string): { type?: string; message?: string } {
+/** The body's `__type` when it is a short identifier, else undefined. */
+function errorTypeOf(body: string): string | undefined {
   try {
     const parsed: unknown = JSON.parse(body);
-    if (parsed && typeof parsed === 'object') {
-      const o = parsed as Record<string, unknown>;
-      const type = typeof o.__type === 'string' ? o.__type : undefined;
-      const raw = o.message ?? o.Message;
-      const message = typeof raw === 'string' ? raw.slice(0, MAX_MESSAGE) : undefined;
-      return { type, message };
-    }
+    const type = (parsed as { __type?: unknown } | null)?.__type;
+    return typeof type === 'string' && /^[A-Za-z][A-Za-z0-9.]{0,63}$/.test(type) ? type : undefined;
   } catch {
-    // Plain-text bodies (e.g. "Bad Token") are summarized below.
+    return undefined;
   }
-  const text = body.trim().slice(0, MAX_MESSAGE);
-  return text ? { message: text } : {};
 }

@@ -1,20 +1,20 @@
 /**
- * Public entry of the secret-sidecar client library for Node Lambda functions.
+ * secret-sidecar's client library for Node Lambda functions.
+ *
+ * Two APIs over one client:
+ *  - Powertools Parameters' functions (`getSecret`, `getParameter`, `getParametersByName`,
+ *    `clearCaches`, ...): change the import from `@aws-lambda-powertools/parameters/...`
+ *    and nothing else;
+ *  - {@link SidecarClient}, which also says which version was served and from where,
+ *    and can force a refresh after a rotation.
  *
  * @example
- * import { getSecret, refresh } from 'secret-sidecar/inference/client-index.ts';
- * const secret = await getSecret('provider');          // memo → fresh file → HTTP
- * const { apiKey } = JSON.parse(secret.value);
- * // after the key was rejected:
- * const newer = await refresh('provider');            // refreshNow=true at the extension
+ * import { getSecret } from '@secret-sidecar/client';
+ * const { apiKey } = await getSecret<{ apiKey: string }>('provider', { transform: 'json' });
  */
-
-import { type GetSecretOptions, SidecarClient } from './client.ts';
-import { clientOptionsFrom, loadSidecarClientConfig } from './config.ts';
-import type { SecretValue } from './envelope.ts';
-
 export { ErrorCode, SidecarError } from '../../shared/errors.ts';
 export {
+  type GetParameterOptions,
   type GetSecretOptions,
   type SecretOrigin,
   type SecretValue,
@@ -26,34 +26,39 @@ export {
   loadSidecarClientConfig,
   readSidecarClientConfig,
   type SidecarClientConfig,
+  SidecarClientEnv,
 } from './config.ts';
+export {
+  type ClientSettings,
+  DEFAULT_MAX_AGE_SECONDS,
+  defaultSidecarClient,
+  PowertoolsEnv,
+} from './default-client.ts';
+export { GetParameterError, TransformParameterError } from './errors.ts';
+export {
+  clearCaches,
+  getParameter,
+  getParameters,
+  getParametersByName,
+  getSecret,
+  getSecrets,
+  type SecretsGetByNameOptions,
+  type SecretsGetOptions,
+  type SecretsGetOutput,
+  type SSMGetMultipleOptions,
+  type SSMGetOptions,
+  type SSMGetOutput,
+  type SSMGetParametersByNameOptions,
+  type SSMGetParametersByNameOutput,
+} from './parameters.ts';
+export { type JSONValue, Transform, type TransformOption } from './transform.ts';
 
-let defaultClient: SidecarClient | undefined;
+import { defaultSidecarClient } from './default-client.ts';
+import type { SecretValue } from './envelope.ts';
 
 /**
- * The process-wide client, built on first use from `SECRET_SIDECAR_DIR`,
- * `SECRET_SIDECAR_HTTP_PORT` and `AWS_SESSION_TOKEN`.
- *
- * @throws {ConfigError} when one of those variables is invalid.
- */
-export function defaultSidecarClient(): SidecarClient {
-  if (defaultClient === undefined) {
-    defaultClient = new SidecarClient(clientOptionsFrom(loadSidecarClientConfig(process.env)));
-  }
-  return defaultClient;
-}
-
-/**
- * Returns the current value of a secret through the process-wide client.
- * See {@link SidecarClient.getSecret}.
- */
-export function getSecret(aliasOrId: string, options?: GetSecretOptions): Promise<SecretValue> {
-  return defaultSidecarClient().getSecret(aliasOrId, options);
-}
-
-/**
- * Forces the extension to fetch the secret from AWS now and returns it.
- * See {@link SidecarClient.refresh}.
+ * Forces the extension to fetch the secret from AWS now and returns it, with its
+ * version. See {@link SidecarClient.refresh}.
  */
 export function refresh(aliasOrId: string): Promise<SecretValue> {
   return defaultSidecarClient().refresh(aliasOrId);

@@ -1,9 +1,9 @@
 /** Validation helpers for issuers' admin-credential secrets. */
 
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
+import { isHttpUrl } from '../../shared/provider-secret.ts';
 import type { Redactor } from '../../shared/redact.ts';
 import { RotationEnv } from '../config.ts';
-import { isHttpUrl } from '../secret-value.ts';
 
 /** Thrown when an admin-credential secret lacks a field or has a bad one. */
 export class AdminSecretError extends SidecarError {

@@ -11,8 +11,8 @@
 
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import { MetricName, MetricUnit } from '../../shared/metrics.ts';
+import { apiBaseURL, type ProviderSecret } from '../../shared/provider-secret.ts';
 import { RotationEnv } from '../config.ts';
-import type { ProviderSecret } from '../secret-value.ts';
 import { AdminFields } from './admin.ts';
 import { expectJson, joinUrl, providerError, requestJson } from './http.ts';
 import { KeyPoolStore } from './key-pool.ts';
@@ -135,7 +135,7 @@ export const anthropicIssuer: IssuerFactory = (deps) => {
     },
 
     async verify(key: ProviderSecret): Promise<void> {
-      const base = key.baseURL ?? ANTHROPIC_BASE_URL;
+      const base = apiBaseURL(key) ?? ANTHROPIC_BASE_URL;
       await expectJson(NAME, 'list models with the new key', joinUrl(base, 'v1/models?limit=1'), {
         headers: { 'x-api-key': key.apiKey, 'anthropic-version': ANTHROPIC_VERSION },
         timeoutMs: deps.httpTimeoutMs,

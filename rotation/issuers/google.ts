@@ -12,8 +12,8 @@
 
 import { createHash, createPrivateKey, createSign } from 'node:crypto';
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
+import { apiBaseURL, type ProviderSecret } from '../../shared/provider-secret.ts';
 import { RotationEnv } from '../config.ts';
-import type { ProviderSecret } from '../secret-value.ts';
 import { AdminFields } from './admin.ts';
 import { expectJson, joinUrl, providerError, requestJson, stringField } from './http.ts';
 import type {
@@ -211,7 +211,7 @@ export const googleIssuer: IssuerFactory = (deps) => {
     },
 
     async verify(key: ProviderSecret): Promise<void> {
-      const base = key.baseURL ?? GEMINI_BASE_URL;
+      const base = apiBaseURL(key) ?? GEMINI_BASE_URL;
       const res = await requestJson(
         'Gemini',
         'list models with the new key',

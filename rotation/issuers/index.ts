@@ -1,5 +1,5 @@
 /** The built-in issuers, keyed by the secret's `provider` field. */
-import type { Provider } from '../secret-value.ts';
+import type { Provider } from '../../shared/provider-secret.ts';
 import { anthropicIssuer } from './anthropic.ts';
 import { googleIssuer } from './google.ts';
 import { openaiIssuer } from './openai.ts';

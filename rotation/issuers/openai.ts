@@ -10,7 +10,7 @@
  * leftover (it is tagged with the token but is not the key the stored value names).
  */
 
-import type { ProviderSecret } from '../secret-value.ts';
+import { apiBaseURL, type ProviderSecret } from '../../shared/provider-secret.ts';
 import { AdminFields } from './admin.ts';
 import { expectJson, joinUrl, providerError, requestJson, stringField } from './http.ts';
 import type {
@@ -128,7 +128,7 @@ export const openaiIssuer: IssuerFactory = (deps) => {
     },
 
     async verify(key: ProviderSecret): Promise<void> {
-      const base = key.baseURL ?? OPENAI_BASE_URL;
+      const base = apiBaseURL(key) ?? OPENAI_BASE_URL;
       await expectJson(NAME, 'list models with the new key', joinUrl(base, 'models'), {
         headers: { authorization: `Bearer ${key.apiKey}` },
         timeoutMs: deps.httpTimeoutMs,

@@ -1,13 +1,13 @@
 /**
  * Self-issued keys for services we run ourselves: 32 bytes from KMS `GenerateRandom`.
  * There is no provider to revoke at: our own verifiers accept AWSCURRENT and AWSPREVIOUS,
- * so a key stops working when it falls off AWSPREVIOUS. When the secret has a `baseURL`,
+ * so a key stops working when it falls off AWSPREVIOUS. When the secret has an `apiBaseURL`,
  * testSecret calls it with `Authorization: Bearer <key>` and expects a 2xx answer.
  */
 import { GenerateRandomCommand } from '@aws-sdk/client-kms';
+import { toSidecarError } from '../../shared/aws-errors.ts';
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
-import type { ProviderSecret } from '../secret-value.ts';
-import { wrapAwsError } from '../secrets-store.ts';
+import { apiBaseURL, type ProviderSecret } from '../../shared/provider-secret.ts';
 import { expectJson } from './http.ts';
 import type { IssuedKey, IssueRequest, IssuerFactory, KeyIssuer, RevokeResult } from './types.ts';
 
@@ -34,7 +34,7 @@ export const randomIssuer: IssuerFactory = (deps) => {
         );
         bytes = out.Plaintext;
       } catch (err) {
-        throw wrapAwsError('KMS GenerateRandom', err);
+        throw toSidecarError(err, { service: 'KMS', operation: 'GenerateRandom' });
       }
       if (!bytes || bytes.length !== RANDOM_KEY_BYTES) {
         throw new SidecarError(ErrorCode.UpstreamRejected, 'KMS GenerateRandom returned no bytes', {
@@ -61,8 +61,9 @@ export const randomIssuer: IssuerFactory = (deps) => {
           { errorType: 'InvalidSecretValue' },
         );
       }
-      if (key.baseURL) {
-        await expectJson('self-issued key verifier', 'authenticate with the new key', key.baseURL, {
+      const verifier = apiBaseURL(key);
+      if (verifier) {
+        await expectJson('self-issued key verifier', 'authenticate with the new key', verifier, {
           headers: { authorization: `Bearer ${key.apiKey}` },
           timeoutMs: deps.httpTimeoutMs,
         });

@@ -6,8 +6,8 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Logger } from '../../shared/logger.ts';
 import type { Metrics } from '../../shared/metrics.ts';
+import type { Provider, ProviderSecret } from '../../shared/provider-secret.ts';
 import type { Redactor } from '../../shared/redact.ts';
-import type { Provider, ProviderSecret } from '../secret-value.ts';
 import type { SecretsStore } from '../secrets-store.ts';
 
 /** What createSecret asks an issuer for. */

@@ -13,9 +13,9 @@ import {
 import { createRotationLogger } from '../../rotation/audit.ts';
 import type { RotationConfig } from '../../rotation/config.ts';
 import { createRotationHandler, type RotationHandler } from '../../rotation/handler.ts';
-import type { Provider } from '../../rotation/secret-value.ts';
 import { ManualClock } from '../../shared/clock.ts';
 import { Metrics } from '../../shared/metrics.ts';
+import type { Provider } from '../../shared/provider-secret.ts';
 import {
   type AnthropicAdminServer,
   startAnthropicAdminServer,
@@ -230,6 +230,7 @@ export async function startHarness(options: {
             apiKey: k.value,
             keyId: k.id,
             baseURL: openai.url,
+            apiBaseURL: openai.url,
             model: 'gpt-4o-mini',
           };
           admin = openaiAdminSecret(openai);
@@ -243,7 +244,7 @@ export async function startHarness(options: {
             provider,
             apiKey: k.keyString,
             keyId: k.keyId,
-            baseURL: `${google.url}/v1beta`,
+            apiBaseURL: `${google.url}/v1beta`,
           };
           admin = googleAdminSecret(google, clientEmail, privatePem);
           break;
@@ -252,7 +253,7 @@ export async function startHarness(options: {
           const k = anthropic.state.provisionKey('initial');
           initialKey = k.value;
           initialKeyId = k.id;
-          value = { provider, apiKey: k.value, keyId: k.id, baseURL: anthropic.url };
+          value = { provider, apiKey: k.value, keyId: k.id, apiBaseURL: anthropic.url };
           admin = anthropicAdminSecret(anthropic);
           const keys = Array.from({ length: opts.poolSize ?? 4 }, (_, i) => {
             const p = anthropic.state.provisionKey(`pool-${i}`);
@@ -265,7 +266,12 @@ export async function startHarness(options: {
         case 'random': {
           initialKey = `ssk_${Buffer.alloc(32, 7).toString('base64url')}`;
           initialKeyId = 'rnd-initial';
-          value = { provider, apiKey: initialKey, keyId: initialKeyId };
+          value = {
+            provider,
+            apiKey: initialKey,
+            keyId: initialKeyId,
+            baseURL: 'https://service.internal.example/v1',
+          };
           break;
         }
       }

@@ -89,6 +89,7 @@ async function main(): Promise<number> {
           apiKey: first.value,
           keyId: first.id,
           baseURL: provider.url,
+          apiBaseURL: provider.url,
           model: MODEL,
         }),
       }),

@@ -30,6 +30,17 @@ export type FaultMode =
   /** Resets the connection without an answer. */
   | { readonly kind: 'reset' };
 
+/** Which calls a rule applies to (see {@link FaultProxy.setMode}). */
+export type FaultMatch = string | { readonly target?: string; readonly id?: string };
+
+function matches(match: FaultMatch, target: string, id: string): boolean {
+  if (typeof match === 'string') return target.includes(match) || id.includes(match);
+  return (
+    (match.target === undefined || target.includes(match.target)) &&
+    (match.id === undefined || id.includes(match.id))
+  );
+}
+
 /** One call seen by the proxy. */
 export interface ProxiedCall {
   /** `X-Amz-Target`, e.g. `secretsmanager.GetSecretValue` / `AmazonSSM.GetParameter`. */
@@ -47,8 +58,8 @@ export class FaultProxy {
   readonly #upstream: URL;
   readonly #sockets = new Set<Socket>();
   #mode: FaultMode = { kind: 'pass' };
-  /** Per-match modes, checked before the default mode. */
-  readonly #rules = new Map<string, FaultMode>();
+  /** Per-match modes, checked before the default mode, oldest first. */
+  readonly #rules: { readonly match: FaultMatch; readonly mode: FaultMode }[] = [];
   readonly calls: ProxiedCall[] = [];
 
   private constructor(upstream: string) {
@@ -76,16 +87,21 @@ export class FaultProxy {
   }
 
   /**
-   * With `only`: sets the mode for calls whose target or id contains `only` (other
-   * rules stay). Without: sets the mode of every call and drops all `only` rules.
+   * With `only`: sets the mode for the calls it matches (other rules stay; a rule for the
+   * same match is replaced). A string matches a call whose target or id contains it; an
+   * object matches when its target *and* its id (each if given) are contained. Without
+   * `only`: sets the mode of every call and drops all rules.
    */
-  setMode(mode: FaultMode, only?: string): void {
+  setMode(mode: FaultMode, only?: FaultMatch): void {
     if (only === undefined) {
-      this.#rules.clear();
+      this.#rules.length = 0;
       this.#mode = mode;
-    } else {
-      this.#rules.set(only, mode);
+      return;
     }
+    const key = JSON.stringify(only);
+    const at = this.#rules.findIndex((r) => JSON.stringify(r.match) === key);
+    if (at !== -1) this.#rules.splice(at, 1);
+    this.#rules.push({ match: only, mode });
   }
 
   /** Number of calls whose target contains `target` (all when omitted), optionally for one id. */
@@ -113,13 +129,7 @@ export class FaultProxy {
     const body = Buffer.concat(chunks);
     const target = String(req.headers['x-amz-target'] ?? '');
     const id = idOf(body);
-    let mode = this.#mode;
-    for (const [only, m] of this.#rules) {
-      if (target.includes(only) || id.includes(only)) {
-        mode = m;
-        break;
-      }
-    }
+    const mode = this.#rules.find((r) => matches(r.match, target, id))?.mode ?? this.#mode;
     this.calls.push({ target, id, at: Date.now(), mode: mode.kind });
     switch (mode.kind) {
       case 'pass':

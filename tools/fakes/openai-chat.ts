@@ -14,7 +14,13 @@ import { listenLocal, sendJson } from './local-server.ts';
 
 /** A scripted failure or delay for the next matching requests. */
 export type ChatFault =
-  | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: number }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly retryAfter?: number;
+      /** Wait this long before answering. */
+      readonly afterMs?: number;
+    }
   | { readonly kind: 'delay'; readonly ms: number }
   | { readonly kind: 'drop' }
   | { readonly kind: 'cut'; readonly afterChunks: number };
@@ -26,6 +32,11 @@ export class ChatFaults {
   /** The next `times` completion requests fail with `status` (401, 429, 500, …). */
   failNext(status: number, times = 1, retryAfter?: number): void {
     for (let i = 0; i < times; i++) this.#queue.push({ kind: 'status', status, retryAfter });
+  }
+
+  /** The next completion request waits `ms`, then fails with `status` (a slow 401, ...). */
+  failNextAfter(ms: number, status: number): void {
+    this.#queue.push({ kind: 'status', status, afterMs: ms });
   }
 
   /** The next `times` completion requests wait `ms` before answering. */
@@ -72,6 +83,16 @@ export interface ChatRequestRecord {
   readonly maxTokens?: number;
 }
 
+/** What happened to one streamed answer. */
+export interface StreamRecord {
+  /** Content chunks written. */
+  chunks: number;
+  /** True once `[DONE]` was written. */
+  completed: boolean;
+  /** True when the client closed the connection before the end. */
+  clientGone: boolean;
+}
+
 /** Options of {@link createOpenAIChatHandler} and {@link startOpenAIChatServer}. */
 export interface OpenAIChatOptions {
   /** Keys the fake accepts. */
@@ -82,6 +103,8 @@ export interface OpenAIChatOptions {
   readonly faults?: ChatFaults;
   /** Request log to append to. @default a new array */
   readonly requests?: ChatRequestRecord[];
+  /** Stream log to append to. @default a new array */
+  readonly streams?: StreamRecord[];
   /** Pause between streamed chunks, in ms. @default 0 */
   readonly chunkDelayMs?: number;
   /** Builds the answer text. @default `Echo: <last user message>` */
@@ -99,6 +122,7 @@ export interface OpenAIChatServer {
   readonly origin: string;
   readonly faults: ChatFaults;
   readonly requests: ChatRequestRecord[];
+  readonly streams: StreamRecord[];
   close(): Promise<void>;
 }
 
@@ -120,6 +144,7 @@ export function createOpenAIChatHandler(
   const models = options.models ?? DEFAULT_MODELS;
   const faults = options.faults ?? new ChatFaults();
   const requests = options.requests ?? [];
+  const streams = options.streams ?? [];
   const answerOf = options.answer ?? defaultAnswer;
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
@@ -169,6 +194,7 @@ export function createOpenAIChatHandler(
       answerOf,
       chunkDelayMs: options.chunkDelayMs ?? 0,
       record,
+      streams,
     }).catch(() => res.destroy());
     return true;
   };
@@ -186,7 +212,8 @@ export function createOpenAIChatHandler(
 export async function startOpenAIChatServer(options: OpenAIChatOptions): Promise<OpenAIChatServer> {
   const faults = options.faults ?? new ChatFaults();
   const requests = options.requests ?? [];
-  const handle = createOpenAIChatHandler({ ...options, faults, requests });
+  const streams = options.streams ?? [];
+  const handle = createOpenAIChatHandler({ ...options, faults, requests, streams });
   const server = await listenLocal((req, res) => {
     if (!handle(req, res)) {
       drain(req);
@@ -198,6 +225,7 @@ export async function startOpenAIChatServer(options: OpenAIChatOptions): Promise
     origin: server.origin,
     faults,
     requests,
+    streams,
     close: server.close,
   };
 }
@@ -208,6 +236,7 @@ interface CompletionContext {
   readonly answerOf: NonNullable<OpenAIChatOptions['answer']>;
   readonly chunkDelayMs: number;
   readonly record: (status: number, extra?: Partial<ChatRequestRecord>) => void;
+  readonly streams: StreamRecord[];
 }
 
 async function handleCompletion(
@@ -238,6 +267,7 @@ async function handleCompletion(
 
   const fault = ctx.faults.take();
   if (fault?.kind === 'delay') await sleep(fault.ms);
+  if (fault?.kind === 'status' && fault.afterMs !== undefined) await sleep(fault.afterMs);
   if (res.destroyed || req.socket.destroyed) {
     ctx.record(0, extra);
     return;
@@ -307,7 +337,12 @@ async function handleCompletion(
     typeof body.stream_options === 'object' &&
     body.stream_options !== null &&
     (body.stream_options as { include_usage?: unknown }).include_usage === true;
-  await streamCompletion(res, {
+  const log: StreamRecord = { chunks: 0, completed: false, clientGone: false };
+  ctx.streams.push(log);
+  res.once('close', () => {
+    if (!log.completed) log.clientGone = true;
+  });
+  await streamCompletion(res, log, {
     id,
     created,
     model,
@@ -321,6 +356,7 @@ async function handleCompletion(
 
 async function streamCompletion(
   res: ServerResponse,
+  log: StreamRecord,
   s: {
     id: string;
     created: number;
@@ -367,9 +403,11 @@ async function streamCompletion(
     }
     send(choice({ content: piece }, null));
     sent += 1;
+    log.chunks = sent;
   }
   send(choice({}, 'stop'));
   if (s.includeUsage) send({ choices: [], usage: s.usage });
+  log.completed = true;
   res.end('data: [DONE]\n\n');
 }
 

@@ -241,7 +241,7 @@ describe('secret-sidecar in the Lambda sandbox', () => {
 
   it.each([
     ['a missing secretId', '/secretsmanager/get', {}, 400, 'BadRequest'],
-    ['an unknown parameter', `${secretPath('openai')}&bogus=1`, {}, 400, 'BadRequest'],
+    ['a repeated secretId', `${secretPath('openai')}&secretId=other`, {}, 400, 'BadRequest'],
     [
       'versionId with versionStage',
       `${secretPath('openai')}&versionId=a&versionStage=b`,

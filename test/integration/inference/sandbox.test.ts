@@ -16,8 +16,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseEnvelope } from '../../../client/src/envelope.ts';
-import { secretFileName } from '../../../shared/sidecar-protocol.ts';
+import { parseEnvelope, secretFileName } from '../../../shared/sidecar-protocol.ts';
 import { KeyRegistry } from '../../../tools/fakes/key-registry.ts';
 import { type OpenAIChatServer, startOpenAIChatServer } from '../../../tools/fakes/openai-chat.ts';
 import { LambdaSandbox } from '../../../tools/sandbox/index.ts';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PROVIDERS } from '../../../rotation/secret-value.ts';
+import { PROVIDERS } from '../../../shared/provider-secret.ts';
 import { serializeError } from '../../../shared/redact.ts';
 import { resumeRotation, rotate } from '../../../tools/fakes/rotation-driver.ts';
 import type { StrictSecretsManagerServer } from '../../../tools/fakes/strict-secrets-manager.ts';

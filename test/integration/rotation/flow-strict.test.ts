@@ -3,7 +3,7 @@
  * Secrets Manager model and each provider's fake server.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { PROVIDERS } from '../../../rotation/secret-value.ts';
+import { PROVIDERS } from '../../../shared/provider-secret.ts';
 import { rotate } from '../../../tools/fakes/rotation-driver.ts';
 import { isLive, type RotationHarness, startHarness } from '../../support/rotation-harness.ts';
 

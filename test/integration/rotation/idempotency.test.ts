@@ -7,7 +7,7 @@ import { GetSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secr
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RotationHandler } from '../../../rotation/handler.ts';
 import { tagPrefix } from '../../../rotation/rotator.ts';
-import { PROVIDERS, type Provider } from '../../../rotation/secret-value.ts';
+import { PROVIDERS, type Provider } from '../../../shared/provider-secret.ts';
 import {
   DEFAULT_ROTATION_LAMBDA_ARN,
   type DriverStep,

@@ -14,9 +14,9 @@ import { GEMINI_SERVICE, googleIssuer, TAG_ANNOTATION } from '../../../rotation/
 import { openaiIssuer } from '../../../rotation/issuers/openai.ts';
 import { randomIssuer } from '../../../rotation/issuers/random.ts';
 import type { IssuerDeps, IssuerFactory, KeyIssuer } from '../../../rotation/issuers/types.ts';
-import type { ProviderSecret } from '../../../rotation/secret-value.ts';
 import { SecretsStore } from '../../../rotation/secrets-store.ts';
 import { Metrics } from '../../../shared/metrics.ts';
+import type { ProviderSecret } from '../../../shared/provider-secret.ts';
 import {
   type AnthropicAdminServer,
   startAnthropicAdminServer,
@@ -111,7 +111,7 @@ describe('openai issuer', () => {
       'rot-aaaa0000-11111111-2222-3333-4444-555555555555',
     );
     await expect(
-      issuer.verify({ provider: 'openai', apiKey: key.apiKey, baseURL: openai.url }),
+      issuer.verify({ provider: 'openai', apiKey: key.apiKey, apiBaseURL: openai.url }),
     ).resolves.toBeUndefined();
     expect(await issuer.listManaged('rot-aaaa0000-')).toEqual([
       { keyId: key.keyId, token: '11111111-2222-3333-4444-555555555555' },
@@ -125,7 +125,7 @@ describe('openai issuer', () => {
     expect(await issuer.revoke(key.keyId)).toBe('revoked');
     expect(await issuer.revoke(key.keyId)).toBe('already-revoked');
     await expect(
-      issuer.verify({ provider: 'openai', apiKey: key.apiKey, baseURL: openai.url }),
+      issuer.verify({ provider: 'openai', apiKey: key.apiKey, apiBaseURL: openai.url }),
     ).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
     });
@@ -182,7 +182,7 @@ describe('google issuer', () => {
     expect(stored?.annotations[TAG_ANNOTATION]).toBe(tag);
     expect(key.apiKey).toBe(stored?.keyString);
     await expect(
-      issuer.verify({ provider: 'google', apiKey: key.apiKey, baseURL: `${google.url}/v1beta` }),
+      issuer.verify({ provider: 'google', apiKey: key.apiKey, apiBaseURL: `${google.url}/v1beta` }),
     ).resolves.toBeUndefined();
   });
 
@@ -211,7 +211,11 @@ describe('google issuer', () => {
     const issuer = build(googleIssuer, admin());
 
     await expect(
-      issuer.verify({ provider: 'google', apiKey: 'AIzaNotAKey', baseURL: `${google.url}/v1beta` }),
+      issuer.verify({
+        provider: 'google',
+        apiKey: 'AIzaNotAKey',
+        apiBaseURL: `${google.url}/v1beta`,
+      }),
     ).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
       message: expect.stringContaining('API_KEY_INVALID'),
@@ -346,7 +350,7 @@ describe('anthropic issuer', () => {
       provider: 'anthropic',
       apiKey: k.value,
       keyId: k.id,
-      baseURL: anthropic.url,
+      apiBaseURL: anthropic.url,
     } as const;
 
     await expect(issuer.verify(secret)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
@@ -417,10 +421,10 @@ describe('random issuer', () => {
     const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/check`;
 
     await expect(
-      issuer.verify({ provider: 'random', apiKey: good.apiKey, baseURL }),
+      issuer.verify({ provider: 'random', apiKey: good.apiKey, baseURL, apiBaseURL: baseURL }),
     ).resolves.toBeUndefined();
     await expect(
-      issuer.verify({ provider: 'random', apiKey: other.apiKey, baseURL }),
+      issuer.verify({ provider: 'random', apiKey: other.apiKey, baseURL, apiBaseURL: baseURL }),
     ).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
     });

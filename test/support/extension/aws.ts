@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   CreateSecretCommand,
+  DeleteSecretCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -63,16 +64,27 @@ export class MotoSeed {
     return out.VersionId ?? '';
   }
 
-  /** Creates or overwrites a parameter. */
+  /** Creates or overwrites a parameter (`Advanced` tier for values over 4 KB). */
   async putParameter(
     name: string,
     value: string,
     type: 'String' | 'SecureString',
   ): Promise<number> {
     const out = await this.ssm.send(
-      new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true }),
+      new PutParameterCommand({
+        Name: name,
+        Value: value,
+        Type: type,
+        Overwrite: true,
+        ...(value.length > 4096 ? { Tier: 'Advanced' as const } : {}),
+      }),
     );
     return out.Version ?? 0;
+  }
+
+  /** Schedules a secret for deletion (as an operator would: with a recovery window). */
+  async scheduleDeletion(name: string): Promise<void> {
+    await this.sm.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }));
   }
 
   close(): void {

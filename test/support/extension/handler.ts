@@ -60,6 +60,19 @@ export const handler = async (event) => {
       return get(event.path, event);
     case 'many':
       return Promise.all(Array.from({ length: event.n }, () => get(event.path)));
+    case 'concurrent': {
+      // Starts each path event.staggerMs after the previous one; answers in the same order.
+      const started = [];
+      for (const path of event.paths) {
+        started.push(get(path));
+        await new Promise((r) => setTimeout(r, event.staggerMs ?? 0));
+      }
+      return Promise.all(started);
+    }
+    case 'exists': {
+      try { statSync(DIR + '/' + event.file); return { exists: true }; }
+      catch { return { exists: false }; }
+    }
     case 'churn': {
       // Rewrites the file (refreshNow) while reading it, for event.ms.
       const end = Date.now() + event.ms;

@@ -24,6 +24,8 @@ export interface FakeSidecarRequest {
   readonly secretId: string | null;
   readonly refreshNow: boolean;
   readonly tokenOk: boolean;
+  /** The whole query string, e.g. `?secretId=a&versionStage=AWSPREVIOUS`. */
+  readonly query: string;
 }
 
 /** A scripted answer for the next request. */
@@ -41,6 +43,10 @@ export class FakeSidecar {
   readonly secrets = new Map<string, FakeVersion>();
   /** When set, plain gets serve this older version until a refreshNow (imitates a cache). */
   readonly cached = new Map<string, FakeVersion>();
+  /** Parameters by name: `/systemsmanager/parameters/get` serves them. */
+  readonly parameters = new Map<string, { readonly version: number; readonly value: string }>();
+  /** Query strings of parameter requests, in order. */
+  readonly parameterQueries: string[] = [];
   #server: Server | undefined;
   port = 0;
 
@@ -71,7 +77,7 @@ export class FakeSidecar {
     const secretId = url.searchParams.get('secretId');
     const refreshNow = url.searchParams.get('refreshNow') === 'true';
     const tokenOk = req.headers[TOKEN_HEADER] === this.token;
-    this.requests.push({ secretId, refreshNow, tokenOk });
+    this.requests.push({ secretId, refreshNow, tokenOk, query: url.search });
     const fault = this.faults.shift();
     if (fault?.kind === 'reset') {
       req.socket.destroy();
@@ -85,6 +91,30 @@ export class FakeSidecar {
     }
     if (!tokenOk) {
       res.writeHead(403).end('Bad Token');
+      return;
+    }
+    if (url.pathname === '/systemsmanager/parameters/get') {
+      this.parameterQueries.push(url.search);
+      const name = url.searchParams.get('name') ?? '';
+      const p = this.parameters.get(name);
+      if (!p) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ __type: 'ParameterNotFound', message: 'no such parameter' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          Parameter: {
+            Name: name,
+            Type: 'SecureString',
+            Value: p.value,
+            Version: p.version,
+            ARN: `arn:aws:ssm:us-east-1:123456789012:parameter${name}`,
+            DataType: 'text',
+          },
+        }),
+      );
       return;
     }
     if (url.pathname !== '/secretsmanager/get' || secretId === null) {
@@ -130,10 +160,12 @@ export function writeEnvelope(
   v: FakeVersion,
   expiresAt: number,
   fetchedAt = expiresAt - 300_000,
+  source: SecretEnvelope['source'] = 'secretsmanager',
 ): string {
   const envelope: SecretEnvelope = {
     version: 1,
-    source: 'secretsmanager',
+    source,
+    name: alias,
     secretId: alias,
     arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${alias}-AbCdEf`,
     versionId: v.versionId,

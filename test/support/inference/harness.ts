@@ -29,17 +29,30 @@ export interface Harness {
 }
 
 /** Starts the fakes with `key` valid at the provider (as `keyId`) and served by the sidecar as version `v1`. */
-export async function startHarnessWithKey(key: string, keyId = 'k1'): Promise<Harness> {
-  const h = await startHarness();
+export async function startHarnessWithKey(
+  key: string,
+  keyId = 'k1',
+  options: HarnessOptions = {},
+): Promise<Harness> {
+  const h = await startHarness(options);
   h.registry.add(key, {}, keyId);
   h.setKey('v1', key);
   return h;
 }
 
+/** Options of the fakes. */
+export interface HarnessOptions {
+  /** Pause between streamed chunks, in ms. @default 0 */
+  readonly chunkDelayMs?: number;
+}
+
 /** Starts the fakes. */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const registry = new KeyRegistry();
-  const provider = await startOpenAIChatServer({ registry });
+  const provider = await startOpenAIChatServer({
+    registry,
+    ...(options.chunkDelayMs === undefined ? {} : { chunkDelayMs: options.chunkDelayMs }),
+  });
   const sidecar = await new FakeSidecar().start();
   const tmp = tempSecretDir();
   const logs: string[] = [];

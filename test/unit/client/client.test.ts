@@ -66,7 +66,7 @@ describe('SidecarClient', () => {
 
       expect(secret).toMatchObject({ value: V2.value, versionId: 'v-0002', origin: 'http' });
       expect(sidecar.requests).toEqual([
-        { secretId: 'provider', refreshNow: false, tokenOk: true },
+        { secretId: 'provider', refreshNow: false, tokenOk: true, query: '?secretId=provider' },
       ]);
     });
 
@@ -192,6 +192,7 @@ describe('SidecarClient', () => {
         secretId: 'provider',
         refreshNow: true,
         tokenOk: true,
+        query: '?secretId=provider&refreshNow=true',
       });
       expect((await c.getSecret('provider')).versionId).toBe('v-0002');
     });
@@ -312,6 +313,62 @@ describe('SidecarClient', () => {
       const err = await failure(client().getSecret('provider'));
 
       expect(err.code).toBe(code);
+    });
+  });
+
+  describe('one wire contract', () => {
+    it('never carries a response body in an error, even one echoing the token', async () => {
+      sidecar.faults.push({
+        kind: 'status',
+        status: 400,
+        body: JSON.stringify({ __type: 'BadRequest', message: `bad token ${sidecar.token}` }),
+      });
+      const err = await failure(client().getSecret('provider'));
+      expect(err.message).not.toContain(sidecar.token);
+      expect(err.message).not.toContain('bad token');
+      expect(err).toMatchObject({ code: ErrorCode.BadRequest, errorType: 'BadRequest' });
+    });
+
+    it('keeps only an identifier-like error type from the body', async () => {
+      sidecar.faults.push({
+        kind: 'status',
+        status: 502,
+        body: JSON.stringify({ __type: 'x y <script>' }),
+      });
+      const err = await failure(client().getSecret('provider'));
+      expect(err).toMatchObject({ code: ErrorCode.UpstreamUnavailable, errorType: 'HTTP502' });
+    });
+
+    it('never returns a parameter as a secret: a parameter file is not read for getSecret', async () => {
+      writeEnvelope(tmp.dir, 'shared-name', V1, clock.now() + 60_000, undefined, 'ssm');
+      const err = await failure(client().getSecret('shared-name'));
+      expect(err.code).toBe(ErrorCode.NotFound);
+      expect(sidecar.requests.at(-1)?.secretId).toBe('shared-name');
+    });
+
+    it('reads a parameter from its file when it is decrypted, and over HTTP otherwise', async () => {
+      writeEnvelope(
+        tmp.dir,
+        'key',
+        { versionId: '3', value: 'param-value-3' },
+        clock.now() + 60_000,
+        undefined,
+        'ssm',
+      );
+      sidecar.parameters.set('key', { version: 3, value: 'param-value-3' });
+      const decrypted = await client().getParameter('key', { decrypt: true });
+      expect(decrypted).toMatchObject({ source: 'ssm', value: 'param-value-3', origin: 'file' });
+      const plain = await client().getParameter('key');
+      expect(plain).toMatchObject({ source: 'ssm', value: 'param-value-3', origin: 'http' });
+      expect(sidecar.parameterQueries.at(-1)).toBe('?name=key');
+    });
+
+    it('asks for a specific secret version over HTTP, never from the current file', async () => {
+      writeEnvelope(tmp.dir, 'provider', V1, clock.now() + 60_000);
+      sidecar.secrets.set('provider', V2);
+      const previous = await client().getSecret('provider', { versionStage: 'AWSPREVIOUS' });
+      expect(previous.origin).toBe('http');
+      expect(sidecar.requests).toHaveLength(1);
     });
   });
 });

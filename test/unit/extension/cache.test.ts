@@ -246,15 +246,71 @@ describe('FreshnessCache', () => {
     expect((await cache.get('a')).entry.value).toBe('v2');
   });
 
-  it('keeps the cached value when refreshNow fails', async () => {
+  it('keeps the cached value when refreshNow fails transiently', async () => {
     const { upstream, cache } = setup();
     upstream.values.set('a', 'v1');
     await cache.get('a');
-    upstream.failure = new SidecarError(ErrorCode.AccessDenied, 'denied');
+    upstream.failure = transient();
     await expect(cache.get('a', { refreshNow: true })).rejects.toMatchObject({
-      code: ErrorCode.AccessDenied,
+      code: ErrorCode.UpstreamUnavailable,
     });
     expect((await cache.get('a')).entry.value).toBe('v1');
+  });
+
+  it.each([
+    [ErrorCode.AccessDenied, 'AccessDeniedException'],
+    [ErrorCode.NotFound, 'ResourceNotFoundException'],
+  ])('evicts on %s from refreshNow and never serves the value again', async (code, errorType) => {
+    const { upstream, cache, clock, evicted } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    upstream.failure = new SidecarError(code, 'no', { errorType });
+    await expect(cache.get('a', { refreshNow: true })).rejects.toMatchObject({ code });
+    expect(evicted).toEqual(['a:error']);
+    expect(cache.peek('a')).toBeUndefined();
+    // Within what would have been its TTL and its stale bound, the value is still gone.
+    clock.advance(TTL + 1);
+    await expect(cache.get('a')).rejects.toMatchObject({ code });
+  });
+
+  it('keeps a value fresh for no longer than the TTL when the wall clock steps back', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.advance(TTL - 1_000);
+    clock.jumpWall(-60 * 60_000);
+    expect((await cache.get('a')).outcome).toBe(CacheOutcome.Hit);
+    clock.advance(1_000);
+    expect((await cache.get('a')).outcome).toBe(CacheOutcome.Refreshed);
+    expect(upstream.calls).toHaveLength(2);
+  });
+
+  it('expires a value early when the wall clock steps forward', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    clock.jumpWall(TTL);
+    expect((await cache.get('a')).outcome).toBe(CacheOutcome.Refreshed);
+  });
+
+  it('expires a value by the wall clock when the monotonic clock stood still', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    await cache.get('a');
+    // A restored snapshot: days passed, the monotonic clock did not move.
+    clock.jumpWall(3 * 86_400_000);
+    expect((await cache.get('a')).outcome).toBe(CacheOutcome.Refreshed);
+  });
+
+  it('answers peekFresh only while the value is fresh, without calling the upstream', async () => {
+    const { upstream, cache, clock } = setup();
+    upstream.values.set('a', 'v1');
+    expect(cache.peekFresh('a')).toBeUndefined();
+    await cache.get('a');
+    expect(cache.peekFresh('a')?.value).toBe('v1');
+    clock.advance(TTL);
+    expect(cache.peekFresh('a')).toBeUndefined();
+    expect(upstream.calls).toHaveLength(1);
   });
 
   it('evicts the least recently used unpinned entry beyond the bound, never a pinned one', async () => {
@@ -308,5 +364,66 @@ describe('FreshnessCache', () => {
       expiresAt: clock.now() + TTL,
     });
     expect(stored).toEqual(['a=v1']);
+  });
+
+  it('loads in full after maxRevalidations re-stamps in a row', async () => {
+    const clock = new ManualClock();
+    const calls: string[] = [];
+    const cache = new FreshnessCache<string, string>({
+      clock,
+      ttlMs: TTL,
+      refreshAheadMs: 0,
+      maxStaleMs: 0,
+      maxEntries: 10,
+      refreshAheadOnRead: false,
+      maxRevalidations: 3,
+      keyOf: (id) => id,
+      load: async () => {
+        calls.push('load');
+        return 'v1';
+      },
+      revalidate: async (_id, cached) => {
+        calls.push('revalidate');
+        return cached;
+      },
+    });
+    await cache.get('a');
+    for (let i = 0; i < 5; i++) {
+      clock.advance(TTL);
+      await cache.get('a');
+    }
+    expect(calls).toEqual(['load', 'revalidate', 'revalidate', 'revalidate', 'load', 'revalidate']);
+  });
+
+  it.each([
+    [ErrorCode.NotFound, 'ResourceNotFoundException'],
+    [ErrorCode.AccessDenied, 'AccessDeniedException'],
+  ])('evicts when revalidation fails with %s, without loading', async (code, errorType) => {
+    const clock = new ManualClock();
+    let loads = 0;
+    const evicted: string[] = [];
+    const cache = new FreshnessCache<string, string>({
+      clock,
+      ttlMs: TTL,
+      refreshAheadMs: 0,
+      maxStaleMs: MAX_STALE,
+      maxEntries: 10,
+      refreshAheadOnRead: false,
+      keyOf: (id) => id,
+      load: async () => {
+        loads += 1;
+        return 'v1';
+      },
+      revalidate: async () => {
+        throw new SidecarError(code, 'gone', { errorType });
+      },
+      onEvicted: (id, why, value) => evicted.push(`${id}:${why}:${value}`),
+    });
+    await cache.get('a');
+    clock.advance(TTL);
+    await expect(cache.get('a')).rejects.toMatchObject({ code });
+    expect(loads).toBe(1);
+    expect(evicted).toEqual(['a:error:v1']);
+    expect(cache.peek('a')).toBeUndefined();
   });
 });

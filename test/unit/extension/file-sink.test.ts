@@ -19,6 +19,7 @@ function envelope(value: string): SecretEnvelope {
   return {
     version: 1,
     source: 'secretsmanager',
+    name: 'prod/openai',
     secretId: 'prod/openai',
     arn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/openai-AbCdEf',
     versionId: 'v1',

@@ -57,6 +57,11 @@ const seen: { secret: SecretRequest[]; param: ParameterRequest[]; refreshNow: bo
 };
 
 const store = {
+  peekFreshSecret: (r: SecretRequest) =>
+    r.secretId === 'cached'
+      ? { value: { ...secretValue, name: 'cached' }, fetchedAt: 1, expiresAt: 2 }
+      : undefined,
+  peekFreshParameter: () => undefined,
   async getSecret(r: SecretRequest, o?: { refreshNow?: boolean }): Promise<CacheRead<SecretValue>> {
     seen.secret.push(r);
     seen.refreshNow.push(o?.refreshNow ?? false);
@@ -88,6 +93,7 @@ const store = {
 };
 
 const logs: string[] = [];
+const T0 = { 'X-Aws-Parameters-Secrets-Token': TOKEN };
 let server: SidecarServer;
 let port: number;
 
@@ -185,23 +191,36 @@ describe('SidecarServer', () => {
     });
   });
 
+  it('ignores a query parameter it does not define (a cache-buster), logging it at debug', async () => {
+    const res = await call('/secretsmanager/get?secretId=ok&_=1700000000&cb=x', { headers: T0 });
+    expect(res.status).toBe(200);
+    expect(seen.secret.at(-1)?.secretId).toBe('ok');
+    expect(
+      logs.some((l) => l.includes('ignored unknown query parameters') && l.includes('"cb"')),
+    ).toBe(true);
+  });
+
+  it.each([
+    ['version first', 'version=1&label=x', { version: 1, label: undefined }],
+    ['label first', 'label=x&version=1', { version: undefined, label: 'x' }],
+  ])(
+    'lets the first of version and label win (%s), as AWS documents',
+    async (_, query, expected) => {
+      const res = await call(`/systemsmanager/parameters/get?name=a&${query}`, { headers: T0 });
+      expect(res.status).toBe(200);
+      expect(seen.param.at(-1)).toMatchObject(expected);
+    },
+  );
+
   it('answers /ping without a token', async () => {
     const res = await call('/ping', { headers: {} });
     expect(res).toMatchObject({ status: 200, body: 'healthy' });
   });
 
-  const T = { 'X-Aws-Parameters-Secrets-Token': TOKEN };
+  const T = T0;
   it.each([
     ['missing secretId', '/secretsmanager/get', T, 400, 'BadRequest', 'missing parameter secretId'],
     ['empty secretId', '/secretsmanager/get?secretId=', T, 400, 'BadRequest', 'secretId'],
-    [
-      'unknown parameter',
-      '/secretsmanager/get?secretId=ok&foo=1',
-      T,
-      400,
-      'BadRequest',
-      'unknown parameter "foo"',
-    ],
     [
       'repeated parameter',
       '/secretsmanager/get?secretId=ok&secretId=x',
@@ -233,14 +252,6 @@ describe('SidecarServer', () => {
       400,
       'BadRequest',
       'missing parameter name',
-    ],
-    [
-      'version and label',
-      '/systemsmanager/parameters/get?name=a&version=1&label=x',
-      T,
-      400,
-      'BadRequest',
-      'not both',
     ],
     [
       'bad version',
@@ -348,6 +359,29 @@ describe('SidecarServer', () => {
     expect(over.status).toBe(429);
     expect(JSON.parse(over.body).__type).toBe('TooManyRequestsException');
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
+  });
+
+  it('answers cached reads and /ping while uncached reads fill the cap', async () => {
+    holding = gate();
+    const before = seen.secret.length;
+    const held = [
+      call('/secretsmanager/get?secretId=block'),
+      call('/secretsmanager/get?secretId=block'),
+    ];
+    while (seen.secret.slice(before).filter((r) => r.secretId === 'block').length < 2) {
+      await new Promise((r) => setImmediate(r));
+    }
+    const cached = await call('/secretsmanager/get?secretId=cached');
+    const ping = await call('/ping', { headers: {} });
+    release();
+    holding = undefined;
+    expect(cached.status).toBe(200);
+    expect(cached.headers[CACHE_HEADER]).toBe('hit');
+    expect(JSON.parse(cached.body).Name).toBe('cached');
+    expect(ping.status).toBe(200);
+    // The cached read never reached the store's waiting path.
+    expect(seen.secret.slice(before).map((r) => r.secretId)).toEqual(['block', 'block']);
+    await Promise.all(held);
   });
 
   it('answers 431 to an oversized header block', async () => {

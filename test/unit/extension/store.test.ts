@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfiguredItem } from '../../../extension/config.ts';
-import { FileSink } from '../../../extension/file-sink.ts';
+import { type EnvelopeSink, FileSink } from '../../../extension/file-sink.ts';
 import type { ParameterRequest, ParameterValue } from '../../../extension/parameter-source.ts';
 import type {
   SecretRequest,
@@ -50,19 +50,20 @@ class FakeSecrets implements SecretSource {
     this.calls.push(`describe:${id}`);
     if (this.failDescribe) throw this.failDescribe;
     const v = this.values.get(id);
-    return { versionIdsToStages: v ? { [v.versionId]: ['AWSCURRENT'] } : {} };
+    return { versionIdsToStages: v ? { [v.versionId]: ['AWSCURRENT'] } : {}, deleted: false };
   }
 }
 
 class FakeParameters {
   readonly values = new Map<string, string>();
+  type = 'SecureString';
   async get(r: ParameterRequest): Promise<ParameterValue> {
     const v = this.values.get(r.name);
     if (v === undefined)
       throw new SidecarError(ErrorCode.NotFound, 'nope', { errorType: 'ParameterNotFound' });
     return {
       name: r.name,
-      type: 'SecureString',
+      type: this.type,
       value: v,
       version: 1,
       arn: `arn:aws:ssm:us-east-1:123456789012:parameter${r.name}`,
@@ -83,7 +84,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function setup(overrides: Partial<StoreConfig> = {}) {
+function setup(
+  overrides: Partial<StoreConfig> = {},
+  sinkOf: (s: FileSink) => EnvelopeSink = (s) => s,
+) {
   const clock = new ManualClock();
   const secrets = new FakeSecrets();
   const parameters = new FakeParameters();
@@ -96,8 +100,11 @@ function setup(overrides: Partial<StoreConfig> = {}) {
     config: {
       secrets: [item('prod/openai', 'openai')],
       parameters: [item('/app/key', 'key')],
-      ttlMs: 10_000,
-      refreshAheadMs: 2_000,
+      secretsTtlMs: 10_000,
+      parametersTtlMs: 10_000,
+      secretsRefreshAheadMs: 2_000,
+      parametersRefreshAheadMs: 2_000,
+      maxRevalidations: 3,
       maxStaleMs: 5_000,
       cacheSize: 10,
       revalidate: true,
@@ -105,7 +112,7 @@ function setup(overrides: Partial<StoreConfig> = {}) {
     },
     secretSource: secrets,
     parameterSource: parameters,
-    sink,
+    sink: sinkOf(sink),
     clock,
     logger: new Logger({ service: 'test', sink: (l) => logs.push(l), redactor, level: 'debug' }),
     metrics,
@@ -258,5 +265,60 @@ describe('SecretStore', () => {
     const again = await store.getSecret({ secretId: 'adhoc' });
     expect(again.outcome).toBe('hit');
     expect((await readdir(sink.dir)).sort()).toEqual(['key.json', 'openai.json']);
+  });
+
+  it('removes a file whose rewrite failed, so readers ask HTTP instead of trusting it', async () => {
+    let failWrites = false;
+    const { store, secrets, clock, sink, logs } = setup({}, (real) => ({
+      write: (name, envelope) =>
+        failWrites
+          ? Promise.reject(new Error('ENOSPC: no space left on device'))
+          : real.write(name, envelope),
+      remove: (name) => real.remove(name),
+    }));
+    await store.prefetch(1_000);
+    expect(JSON.parse(await readFile(sink.pathOf('openai'), 'utf8')).versionId).toBe('v1');
+    secrets.values.set('prod/openai', { versionId: 'v2', value: 'sk-openai-value-2' });
+    failWrites = true;
+    clock.advance(10_000);
+    const read = await store.getSecret({ secretId: 'openai' });
+    expect(read.entry.value.versionId).toBe('v2');
+    await expect(readFile(sink.pathOf('openai'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(logs.some((l) => l.includes('removed it so readers use HTTP'))).toBe(true);
+  });
+
+  it('writes one file per alias when two aliases name one id', async () => {
+    const { store, secrets, sink } = setup({
+      secrets: [item('prod/openai', 'first'), item('prod/openai', 'second')],
+    });
+    secrets.values.set('prod/openai', { versionId: 'v1', value: 'sk-openai-value-1' });
+    await store.prefetch(1_000);
+    for (const alias of ['first', 'second']) {
+      expect(JSON.parse(await readFile(sink.pathOf(alias), 'utf8'))).toMatchObject({
+        name: alias,
+        secretId: 'prod/openai',
+        value: 'sk-openai-value-1',
+      });
+    }
+  });
+
+  it('forgets an evicted value in the redactor, so its memory is freed', async () => {
+    const { store, secrets, redactor } = setup({ cacheSize: 1 });
+    secrets.values.set('other-1', { versionId: 'o1', value: 'CANARY-other-value-one' });
+    secrets.values.set('other-2', { versionId: 'o2', value: 'CANARY-other-value-two' });
+    await store.getSecret({ secretId: 'other-1' });
+    expect(redactor.redactString('CANARY-other-value-one')).toBe('[REDACTED]');
+    await store.getSecret({ secretId: 'other-2' });
+    // other-1 was the least recently used ids-nobody-configured entry: evicted and released.
+    expect(redactor.redactString('CANARY-other-value-one')).toBe('CANARY-other-value-one');
+    expect(redactor.redactString('CANARY-other-value-two')).toBe('[REDACTED]');
+  });
+
+  it('does not register a plain String parameter (configuration, not a secret)', async () => {
+    const { store, parameters, redactor } = setup();
+    parameters.type = 'String';
+    parameters.values.set('/app/region', 'eu-west-1-config');
+    await store.getParameter({ name: '/app/region', withDecryption: false });
+    expect(redactor.redactString('arn in eu-west-1-config')).toBe('arn in eu-west-1-config');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { authorize } from '../../../inference/auth.ts';
-import { PublicError } from '../../../inference/public-error.ts';
+import { HttpError } from '../../../shared/http-error.ts';
 
 const scope = 'secret-sidecar/invoke';
 
@@ -8,8 +8,8 @@ function status(fn: () => unknown): number {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(PublicError);
-    return (err as PublicError).status;
+    expect(err).toBeInstanceOf(HttpError);
+    return (err as HttpError).status;
   }
   return 200;
 }
@@ -35,17 +35,30 @@ describe('authorize', () => {
     expect(caller.clientId).toBe('svc');
   });
 
-  it('accepts the scope from the authorizer scopes list and from bracketed claim text', () => {
+  it('accepts the scope from the authorizer scopes list and from an scp array claim', () => {
     expect(
       authorize({ jwt: { claims: { sub: 'a' }, scopes: [scope] } }, { requiredScope: scope })
         .clientId,
     ).toBe('a');
     expect(
-      authorize(
-        { jwt: { claims: { sub: 'b', scope: `[openid ${scope}]` } } },
-        { requiredScope: scope },
-      ).clientId,
+      authorize({ jwt: { claims: { sub: 'b', scp: ['openid', scope] } } }, { requiredScope: scope })
+        .clientId,
     ).toBe('b');
+  });
+
+  it.each([
+    ['a space-separated list holding it', `openid ${scope} email`, 'x', true],
+    ['a token with brackets, as one token', 'api[read]', 'api[read]', true],
+    ['a token with a comma, as one token', 'a,b', 'a,b', true],
+    ['a comma-joined list (one token, not two)', `openid,${scope}`, scope, false],
+    ['the scope inside brackets (one token "[x]")', `[${scope}]`, scope, false],
+    ['a longer scope that starts with it', `${scope}-admin`, scope, false],
+    ['a scope it is a suffix of', `x${scope}`, scope, false],
+  ])('compares scopes as whole space-separated tokens: %s', (_, claim, required, ok) => {
+    const requiredScope = required === 'x' ? scope : required;
+    const run = () => authorize({ jwt: { claims: { sub: 's', scope: claim } } }, { requiredScope });
+    if (ok) expect(run().clientId).toBe('s');
+    else expect(status(run)).toBe(403);
   });
 
   it('rejects a request without claims with 401', () => {

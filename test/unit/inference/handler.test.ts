@@ -219,7 +219,7 @@ describe('inference handler', () => {
       expect(auditLines(h.logs)[0]).toMatchObject({ keyRefreshed: true, keyVersionId: 'v2' });
     });
 
-    it('answers 502 without retrying again when the refreshed key is rejected too', async () => {
+    it('answers 502 without calling the provider again when the refreshed key is the one rejected', async () => {
       h.registry.revoke(KEY1);
       const handler = createInferenceHandler(h.deps());
 
@@ -229,8 +229,23 @@ describe('inference handler', () => {
       expect(body(res)).toMatchObject({
         error: { code: 'UPSTREAM_REJECTED', message: 'the provider rejected the credentials' },
       });
-      expect(h.provider.requests).toHaveLength(2);
+      expect(h.sidecar.requests.filter((r) => r.refreshNow)).toHaveLength(1);
+      expect(h.provider.requests).toHaveLength(1);
       expect(res.body).not.toContain('Incorrect API key');
+    });
+
+    it('backs off key refreshes while the current key keeps being rejected', async () => {
+      h.registry.revoke(KEY1);
+      const handler = createInferenceHandler(h.deps());
+
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => handler(apiEvent({ prompt: 'hi' }))),
+      );
+      await handler(apiEvent({ prompt: 'again' }));
+
+      expect(answers.map((a) => a.statusCode)).toEqual([502, 502, 502, 502, 502]);
+      // Six 401s, one Secrets Manager round trip: concurrent ones share it, later ones back off.
+      expect(h.sidecar.requests.filter((r) => r.refreshNow)).toHaveLength(1);
     });
   });
 
@@ -269,7 +284,10 @@ describe('inference handler', () => {
 
       expect(res.statusCode).toBe(504);
       expect(body(res)).toMatchObject({
-        error: { code: 'UPSTREAM_TIMEOUT', message: 'the provider did not answer within 200 ms' },
+        error: {
+          code: 'UPSTREAM_TIMEOUT',
+          message: 'the request did not finish within its 200 ms budget (provider call)',
+        },
       });
       expect(h.metrics.join('\n')).toContain('"InferenceError":1');
     });
@@ -282,7 +300,7 @@ describe('inference handler', () => {
 
       expect(res.statusCode).toBe(504);
       expect(body(res)).toMatchObject({
-        error: { message: 'the provider did not answer within 300 ms' },
+        error: { message: 'the request did not finish within its 300 ms budget (provider call)' },
         requestId: 'lambda-req-1',
       });
     });
@@ -331,6 +349,78 @@ describe('inference handler', () => {
       expect(res.statusCode).toBe(500);
       expect(res.body).not.toContain('plain-text-secret-value');
       expect(h.logs.join('\n')).not.toContain('plain-text-secret-value');
+    });
+  });
+
+  describe('one deadline per request', () => {
+    it('answers 504 within the one budget when the retry after a slow 401 would run past it', async () => {
+      h.registry.add(KEY2, {}, 'k2');
+      h.provider.faults.failNextAfter(600, 401);
+      h.provider.faults.delayNext(5_000);
+      // The first key was rotated away: the refresh brings KEY2.
+      h.sidecar.cached.set(
+        'provider',
+        h.sidecar.secrets.get('provider') ?? { versionId: '', value: '' },
+      );
+      h.setKey('v2', KEY2);
+      const handler = createInferenceHandler(h.deps({ INFERENCE_PROVIDER_TIMEOUT_MS: '1000' }));
+
+      const res = await handler(apiEvent({ prompt: 'hi' }));
+
+      expect(res.statusCode).toBe(504);
+      expect(body(res)).toMatchObject({
+        error: {
+          code: 'UPSTREAM_TIMEOUT',
+          message:
+            'the request did not finish within its 1000 ms budget (provider call after key refresh)',
+        },
+      });
+      const [audit] = auditLines(h.logs);
+      expect(audit).toMatchObject({ status: 504, phase: 'provider call after key refresh' });
+      // One budget, not a fresh one for the retry: the answer came at about 1 s, not 1.6 s or more.
+      expect(Number(audit?.totalMs)).toBeLessThan(1_500);
+    });
+  });
+
+  describe('a misconfigured provider secret', () => {
+    it.each([
+      [
+        'an unknown provider',
+        { provider: 'opneai' },
+        'provider must be one of openai, google, anthropic, random',
+      ],
+      [
+        'random without a baseURL',
+        { provider: 'random', baseURL: undefined },
+        'baseURL must be set for provider random',
+      ],
+      [
+        'a baseURL that is not a URL',
+        { baseURL: 'api.openai.com' },
+        'baseURL must be an http:// or https:// URL',
+      ],
+    ])(
+      'answers 500 for %s, names the field in the audit line, and sends the key nowhere',
+      async (_, extra, reason) => {
+        h.setKey('v9', KEY1, extra);
+        const res = await createInferenceHandler(h.deps())(apiEvent({ prompt: 'hi' }));
+
+        expect(res.statusCode).toBe(500);
+        expect(body(res)).toMatchObject({
+          error: { message: 'the provider key is misconfigured' },
+        });
+        expect(h.provider.requests).toHaveLength(0);
+        expect(String(auditLines(h.logs)[0]?.reason)).toContain(reason);
+      },
+    );
+
+    it('answers 503 with Retry-After for the placeholder no rotation has filled yet', async () => {
+      h.setKey('v0', 'placeholder-random-0000000000', { placeholder: true });
+      const res = await createInferenceHandler(h.deps())(apiEvent({ prompt: 'hi' }));
+
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('60');
+      expect(h.provider.requests).toHaveLength(0);
     });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PublicError } from '../../../inference/public-error.ts';
 import { parseChatRequest, type RequestLimits } from '../../../inference/request.ts';
+import { HttpError } from '../../../shared/http-error.ts';
 
 const limits: RequestLimits = {
   maxBodyBytes: 1024,
@@ -9,13 +9,13 @@ const limits: RequestLimits = {
   allowedModels: ['gpt-4o-mini', 'gemini-2.0-flash'],
 };
 
-function rejection(body: string | undefined, isBase64 = false): PublicError {
+function rejection(body: string | undefined, isBase64 = false): HttpError {
   try {
     parseChatRequest(body, isBase64, limits);
   } catch (err) {
-    expect(err).toBeInstanceOf(PublicError);
-    expect((err as PublicError).status).toBe(400);
-    return err as PublicError;
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).status).toBe(400);
+    return err as HttpError;
   }
   throw new Error('expected a rejection');
 }

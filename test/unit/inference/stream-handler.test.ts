@@ -183,4 +183,32 @@ describe('streaming inference handler', () => {
     expect(out.metadata?.statusCode).toBe(504);
     expect(JSON.parse(out.text)).toMatchObject({ error: { code: 'UPSTREAM_TIMEOUT' } });
   });
+
+  it('stops reading, and paying for, the provider stream once the caller goes away', async () => {
+    await h.close();
+    h = await startHarnessWithKey(KEY1, 'k1', { chunkDelayMs: 30 });
+    const handler = createStreamHandler(h.deps(), { httpResponseStreamFrom: from });
+    const out = new Captured();
+    const words = Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ');
+    // The caller disconnects as soon as the first token reached it.
+    const write = out._write.bind(out);
+    out._write = (chunk, enc, done) => {
+      write(chunk, enc, done);
+      if (out.text.includes('"type":"delta"')) setImmediate(() => out.destroy());
+    };
+
+    await handler(apiEvent({ prompt: words }), out);
+
+    // The provider learns of the abort when its socket closes, a moment after the handler returned.
+    const [stream] = h.provider.streams;
+    for (let i = 0; i < 200 && stream && !stream.clientGone && !stream.completed; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(stream?.clientGone).toBe(true);
+    expect(stream?.completed).toBe(false);
+    expect(stream?.chunks ?? 0).toBeLessThan(40);
+    expect(auditLines(h.logs)).toEqual([
+      expect.objectContaining({ stream: true, status: 499, errorCode: 'CLIENT_CLOSED' }),
+    ]);
+  });
 });

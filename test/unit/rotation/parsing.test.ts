@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadRotationConfig } from '../../../rotation/config.ts';
 import { parseRotationEvent } from '../../../rotation/event.ts';
-import { parseProviderSecret } from '../../../rotation/secret-value.ts';
 import { ConfigError } from '../../../shared/errors.ts';
+import { parseProviderSecret } from '../../../shared/provider-secret.ts';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-AbCdEf';
 const TOKEN = '2f1a6c5e-3b7d-4e8f-9a0b-1c2d3e4f5a6b';

@@ -96,3 +96,79 @@ describe('Redactor safe keys', () => {
     );
   });
 });
+
+describe('Redactor at the sizes and counts AWS allows', () => {
+  it.each([
+    [32_768],
+    [65_536],
+    [87_384], // base64 of a 65,536-byte SecretBinary
+  ])('masks a registered value of %i characters, whole and inside text', (n) => {
+    const r = new Redactor();
+    const value = `CANARY-${'q'.repeat(n - 7)}`;
+    r.register(value);
+    expect(r.redactString(value)).toBe(REDACTED);
+    expect(r.redactString(`before ${value} after`)).toBe(`before ${REDACTED} after`);
+    expect(JSON.stringify({ message: `x${value}` }, r.replacer)).toBe(`{"message":"x${REDACTED}"}`);
+  });
+
+  it('masks every one of 5,000 registered values', () => {
+    const r = new Redactor();
+    const values = Array.from(
+      { length: 5_000 },
+      (_, i) => `CANARY-${i.toString(36)}-${'k'.repeat(i % 50)}`,
+    );
+    for (const v of values) r.register(v);
+    const line = values.filter((_, i) => i % 250 === 0).join(' | ');
+    const masked = r.redactString(line);
+    for (const [i, v] of values.entries()) if (i % 250 === 0) expect(masked).not.toContain(v);
+  });
+
+  it('forgets a value once every registration of it is released', () => {
+    const r = new Redactor();
+    r.register('CANARY-held-twice');
+    r.register('CANARY-held-twice');
+    r.release('CANARY-held-twice');
+    expect(r.redactString('CANARY-held-twice')).toBe(REDACTED);
+    r.release('CANARY-held-twice');
+    expect(r.redactString('CANARY-held-twice')).toBe('CANARY-held-twice');
+    expect(r.size).toBe(0);
+  });
+
+  it('keeps identifiers in a JSON secret readable, masking the fields under sensitive keys', () => {
+    const r = new Redactor();
+    r.register(
+      JSON.stringify({
+        provider: 'openai',
+        name: 'prod/openai',
+        apiKey: 'sk-material-000001',
+        nested: { password: 'hunter2-hunter2' },
+      }),
+    );
+    expect(r.redactString('prod/openai uses openai')).toBe('prod/openai uses openai');
+    expect(r.redactString('key sk-material-000001')).toBe(`key ${REDACTED}`);
+    expect(r.redactString('pw hunter2-hunter2')).toBe(`pw ${REDACTED}`);
+  });
+
+  it('masks the JSON-escaped form of a value, as it appears inside an echoed JSON body', () => {
+    const r = new Redactor();
+    const value = 'line1\n"quoted"\\tail-CANARY';
+    r.register(value);
+    const echoed = `upstream said ${JSON.stringify({ secret: value })}`;
+    expect(r.redactString(echoed)).not.toContain('quoted');
+  });
+
+  it('never throws, whatever it is given', () => {
+    const r = new Redactor();
+    r.register('CANARY-never-throws');
+    const hostile = {
+      get boom(): never {
+        throw new Error('getter CANARY-never-throws');
+      },
+    };
+    expect(() => r.redact(hostile)).not.toThrow();
+    expect(() =>
+      JSON.stringify({ a: 1n, b: new Error('CANARY-never-throws') }, r.replacer),
+    ).not.toThrow();
+    expect(r.redactString('')).toBe('');
+  });
+});
