@@ -239,6 +239,8 @@ export class FreshnessCache<R, T> {
    * @returns how many entries were due
    */
   async refreshDue(reason: RefreshReason = RefreshReason.AheadOnInvoke): Promise<number> {
+    // TTL 0 caches nothing: every read goes upstream, so there is nothing to refresh ahead.
+    if (this.#o.ttlMs === 0) return 0;
     const due: Promise<unknown>[] = [];
     for (const [key, slot] of this.#slots) {
       if (!this.#isDue(slot)) continue;

@@ -74,7 +74,8 @@ export interface ConfiguredItem {
 /** How one AWS variable was taken into account, for the start-up log line. */
 export interface AwsSetting {
   readonly variable: string;
-  readonly value: string;
+  /** What it is set to (these never hold a secret). */
+  readonly setTo: string;
   /** What it did, e.g. `secrets TTL 120 s`, or why it had no effect. */
   readonly effect: string;
 }
@@ -279,10 +280,10 @@ export function loadConfig(env: Env): Readonly<ExtensionConfig> {
 
 /** A record of an AWS variable; says so when ours overrides it. */
 function setting(r: EnvReader, variable: string, ours: string, effect: string): AwsSetting {
-  const value = r.raw(variable) ?? '';
+  const setTo = r.raw(variable) ?? '';
   return r.raw(ours) === undefined
-    ? { variable, value, effect }
-    : { variable, value, effect: `ignored: ${ours} is set and wins` };
+    ? { variable, setTo, effect }
+    : { variable, setTo, effect: `ignored: ${ours} is set and wins` };
 }
 
 /**
@@ -311,7 +312,7 @@ function ttls(r: EnvReader, aws: AwsSetting[]): { secretsMs: number; parametersM
         own !== undefined ? ours : shared !== undefined ? SidecarEnv.TtlSeconds : undefined;
       aws.push({
         variable: awsVar,
-        value: r.raw(awsVar) ?? '',
+        setTo: r.raw(awsVar) ?? '',
         effect:
           winner !== undefined
             ? `ignored: ${winner} is set and wins`
@@ -332,7 +333,7 @@ function ttls(r: EnvReader, aws: AwsSetting[]): { secretsMs: number; parametersM
   if (cacheEnabled !== undefined) {
     aws.push({
       variable: AwsExtensionEnv.CacheEnabled,
-      value: r.raw(AwsExtensionEnv.CacheEnabled) ?? '',
+      setTo: r.raw(AwsExtensionEnv.CacheEnabled) ?? '',
       effect: cacheEnabled
         ? 'caching enabled (the default)'
         : shared !== undefined
@@ -394,7 +395,7 @@ function timeoutsOf(r: EnvReader, aws: AwsSetting[]): { secretsMs: number; param
     if (awsMs !== undefined) {
       aws.push({
         variable: awsVar,
-        value: r.raw(awsVar) ?? '',
+        setTo: r.raw(awsVar) ?? '',
         effect:
           ours !== undefined
             ? `ignored: ${SidecarEnv.UpstreamTimeoutMs} is set and wins`

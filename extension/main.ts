@@ -36,7 +36,9 @@ async function main(): Promise<void> {
   installCrashHandlers({ redactor: globalRedactor, service: SERVICE });
   const name = argValue(process.argv, '--name') ?? EXTENSION_NAME;
   const boot = new Logger({ service: SERVICE, component: 'lifecycle' });
-  process.on('warning', (w) => boot.warn('node warning', { name: w.name, warning: w.message }));
+  // Warnings go through the configured logger (and its level) once there is one.
+  let warnings = boot;
+  process.on('warning', (w) => warnings.warn('node warning', { name: w.name, warning: w.message }));
 
   const runtimeApi = env.AWS_LAMBDA_RUNTIME_API;
   if (!runtimeApi) {
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
   }
 
   const log = new Logger({ service: SERVICE, component: 'lifecycle', level: config.logLevel });
+  warnings = log;
   if (config.awsSettings.length > 0) {
     log.info('AWS Parameters and Secrets extension settings', { honoured: config.awsSettings });
   }

@@ -107,7 +107,10 @@ export class SecretStore {
       refreshAheadMs: c.secretsRefreshAheadMs,
       keyOf: secretKey,
       load: (r, reason) => this.#loadSecret(r, reason),
-      ...(c.revalidate ? { revalidate: (r, v) => this.#revalidate(r, v) } : {}),
+      // TTL 0 means no caching, as AWS's extension has it: every read fetches the value itself.
+      ...(c.revalidate && c.secretsTtlMs > 0
+        ? { revalidate: (r, v) => this.#revalidate(r, v) }
+        : {}),
       onStored: (r, entry, _kind, replaced) => {
         this.#hold(secretMaterial(entry.value), replaced && secretMaterial(replaced));
         this.#publishAll(secretKey(r), (name) => secretEnvelope(r.secretId, name, entry));

@@ -12,8 +12,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 
-const DIR = process.env.SECRET_SIDECAR_DIR;
-const PORT = Number(process.env.SECRET_SIDECAR_HTTP_PORT);
+const DIR = process.env.SECRET_SIDECAR_DIR ?? '/tmp/secret-sidecar';
+const PORT = Number(
+  process.env.SECRET_SIDECAR_HTTP_PORT || process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT || 2773,
+);
 const TOKEN = process.env.AWS_SESSION_TOKEN;
 
 // Module scope = the function's init code.
@@ -58,6 +60,18 @@ export const handler = async (event) => {
     }
     case 'http':
       return get(event.path, event);
+    case 'fetch': {
+      // The way AWS's Node example (and middy) call the extension: fetch to localhost, AWS's
+      // port variable, the session token in the header.
+      const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? 2773;
+      const res = await fetch('http://localhost:' + port + event.path, {
+        headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN },
+      });
+      const body = await res.text();
+      let json;
+      try { json = JSON.parse(body); } catch { json = undefined; }
+      return { status: res.status, body, json, cache: res.headers.get('x-secret-sidecar-cache') };
+    }
     case 'many':
       return Promise.all(Array.from({ length: event.n }, () => get(event.path)));
     case 'concurrent': {

@@ -306,10 +306,10 @@ describe("loadConfig: AWS's Parameters and Secrets extension variables", () => {
       expect.arrayContaining([
         {
           variable: 'SECRETS_MANAGER_TIMEOUT_MILLIS',
-          value: '0',
+          setTo: '0',
           effect: expect.stringContaining('0 = no timeout; our largest bound'),
         },
-        { variable: 'SECRETS_MANAGER_TTL', value: '60', effect: 'secrets TTL 60 s' },
+        { variable: 'SECRETS_MANAGER_TTL', setTo: '60', effect: 'secrets TTL 60 s' },
       ]),
     );
   });
