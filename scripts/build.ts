@@ -1,14 +1,21 @@
 /**
- * Bundles every deployable and dev-tool entry point with esbuild, then zips the
- * Lambda layer reproducibly and copies what the CDK package ships into `cdk/assets/`.
+ * Bundles every deployable and dev-tool entry point with esbuild, assembles the layer in
+ * both flavours, zips them reproducibly, and stages what the packages ship.
  *
- * `make build` runs this file (`npx tsx scripts/build.ts`) to produce `dist/`;
- * the test suite calls {@link buildAll} once per run into a private directory.
+ *   dist/layer/                          node flavour: runs on the function's own Node.js
+ *   dist/layer-standalone-<arch>/        standalone flavour: ships its own pinned Node.js
+ *   dist/secret-sidecar-layer.zip, dist/secret-sidecar-standalone-<arch>.zip
+ *   dist/rotation/, dist/inference/, dist/inference-stream/   function bundles
+ *   dist/sandbox/runtime.mjs             dev tool: the local sandbox's runtime loop
+ *
+ * `make build` runs this file (`npx tsx scripts/build.ts`); the test suites call
+ * {@link buildAll} once per run into a private directory.
  */
 import { chmod, copyFile, cp, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { ARCHITECTURES, type Architecture, ensureNodeBinary } from './node-runtime.ts';
 import { zipDirectory } from './zip.ts';
 
 /** The repository root. */
@@ -33,8 +40,13 @@ export const ENTRIES = [
   { in: 'tools/sandbox/runtime.ts', out: 'sandbox/runtime.mjs', minify: false },
 ] as const;
 
-/** The layer's launcher, copied to `layer/extensions/secret-sidecar`. */
+/** The layer's launcher, copied to `extensions/secret-sidecar` of each flavour. */
 const LAUNCHER = 'extension/bin/secret-sidecar';
+
+/** Where a flavour's tree lives under the output directory. */
+function standaloneDir(outDir: string, arch: Architecture): string {
+  return join(outDir, `layer-standalone-${arch}`);
+}
 
 /** Paths inside a build output directory. */
 export function buildPaths(outDir: string) {
@@ -45,6 +57,13 @@ export function buildPaths(outDir: string) {
     launcher: join(outDir, 'layer/extensions/secret-sidecar'),
     extensionBundle: join(outDir, 'layer/secret-sidecar/index.mjs'),
     layerZip: join(outDir, 'secret-sidecar-layer.zip'),
+    /** The standalone flavour of `arch`: tree and zip. */
+    standalone: (arch: Architecture) => ({
+      layerDir: standaloneDir(outDir, arch),
+      extensionsDir: join(standaloneDir(outDir, arch), 'extensions'),
+      node: join(standaloneDir(outDir, arch), 'secret-sidecar/bin/node'),
+      zip: join(outDir, `secret-sidecar-standalone-${arch}.zip`),
+    }),
     rotationTask: join(outDir, 'rotation'),
     inferenceTask: join(outDir, 'inference'),
     streamTask: join(outDir, 'inference-stream'),
@@ -72,14 +91,37 @@ export async function bundle(entry: string, outfile: string, minify = false): Pr
   });
 }
 
+/** Options of {@link buildAll}. */
+export interface BuildOptions {
+  readonly outDir: string;
+  /** Zip the layers. @default true */
+  readonly zip?: boolean;
+  /** Standalone flavours to assemble. @default every architecture */
+  readonly standalone?: readonly Architecture[];
+  /** Progress lines. */
+  readonly say?: (line: string) => void;
+}
+
 /** Builds everything into `outDir` (which must not exist yet, or be empty). */
-export async function buildAll(options: { outDir: string; zip?: boolean }): Promise<void> {
+export async function buildAll(options: BuildOptions): Promise<void> {
   const paths = buildPaths(options.outDir);
+  const zip = options.zip ?? true;
   await Promise.all(ENTRIES.map((e) => bundle(e.in, join(options.outDir, e.out), e.minify)));
   await mkdir(paths.extensionsDir, { recursive: true });
   await copyFile(join(ROOT, LAUNCHER), paths.launcher);
   await chmod(paths.launcher, 0o755);
-  if (options.zip ?? true) await zipDirectory(paths.layerDir, paths.layerZip);
+  if (zip) await zipDirectory(paths.layerDir, paths.layerZip);
+  for (const arch of options.standalone ?? ARCHITECTURES) {
+    const node = await ensureNodeBinary(arch, options.say);
+    const s = paths.standalone(arch);
+    await cp(paths.layerDir, s.layerDir, { recursive: true });
+    await mkdir(dirname(s.node), { recursive: true });
+    await copyFile(node.node, s.node);
+    await chmod(s.node, 0o755);
+    await mkdir(join(s.layerDir, 'secret-sidecar/licenses'), { recursive: true });
+    await copyFile(node.license, join(s.layerDir, 'secret-sidecar/licenses/node.LICENSE'));
+    if (zip) await zipDirectory(s.layerDir, s.zip);
+  }
 }
 
 /** The folder of build output the CDK package ships, resolved by the constructs from their own location. */
@@ -104,8 +146,9 @@ export async function stageCdkAssets(outDir: string, assetsDir = CDK_ASSETS_DIR)
 async function main(): Promise<void> {
   const dist = join(ROOT, 'dist');
   const staging = await mkdtemp(join(ROOT, '.dist-'));
+  const say = (line: string) => console.log(line);
   try {
-    await buildAll({ outDir: staging });
+    await buildAll({ outDir: staging, say });
     const old = `${staging}-old`;
     await rename(dist, old).catch(() => undefined);
     await rename(staging, dist);
@@ -115,8 +158,14 @@ async function main(): Promise<void> {
     throw err;
   }
   await stageCdkAssets(dist);
-  const zip = await stat(buildPaths(dist).layerZip);
-  console.log(`built dist/ (layer zip ${zip.size} bytes) and cdk/assets/`);
+  const paths = buildPaths(dist);
+  const sizes = [`node ${(await stat(paths.layerZip)).size} B`];
+  for (const arch of ARCHITECTURES) {
+    sizes.push(
+      `standalone-${arch} ${((await stat(paths.standalone(arch).zip)).size / 1e6).toFixed(1)} MB`,
+    );
+  }
+  console.log(`built dist/ (layer zips: ${sizes.join(', ')}) and cdk/assets/`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

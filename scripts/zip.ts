@@ -37,7 +37,7 @@ export async function zipDirectory(dir: string, outFile: string): Promise<void> 
       // Regular file, with its own permission bits only (no setuid, no group write).
       mode: 0o100000 | (mode & 0o755),
       compress: true,
-      compressionLevel: 9,
+      compressionLevel: 6,
       forceDosTimestamp: true,
     });
   }

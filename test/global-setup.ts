@@ -20,7 +20,10 @@ declare module 'vitest' {
 
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
   const buildDir = await mkdtemp(join(tmpdir(), 'secret-sidecar-build-'));
-  const [moto] = await Promise.all([startMoto(), buildAll({ outDir: buildDir, zip: false })]);
+  const [moto] = await Promise.all([
+    startMoto(),
+    buildAll({ outDir: buildDir, zip: false, standalone: [] }),
+  ]);
   project.provide('motoEndpoint', moto.endpoint);
   project.provide('buildDir', buildDir);
   return async () => {

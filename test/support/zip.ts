@@ -30,8 +30,17 @@ export function listZip(path: string): Promise<ZipEntryInfo[]> {
   });
 }
 
-/** The contents of one entry of the zip at `path`. */
-export function readZipEntry(path: string, entryPath: string): Promise<Buffer> {
+/** The first `bytes` bytes of one entry (an ELF header, a shebang) without reading the rest. */
+export async function readZipHead(path: string, entryPath: string, bytes: number): Promise<Buffer> {
+  return (await readZipEntry(path, entryPath, bytes)).subarray(0, bytes);
+}
+
+/** The contents of one entry of the zip at `path` (or at least its first `limit` bytes). */
+export function readZipEntry(
+  path: string,
+  entryPath: string,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     yauzl.open(path, { lazyEntries: true, autoClose: true }, (err, zip) => {
       if (err || !zip) return reject(err ?? new Error(`cannot open ${path}`));
@@ -40,11 +49,20 @@ export function readZipEntry(path: string, entryPath: string): Promise<Buffer> {
         zip.openReadStream(e, (streamErr, stream) => {
           if (streamErr || !stream) return reject(streamErr ?? new Error('no stream'));
           const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
+          let size = 0;
+          const done = () => {
             zip.close();
             resolve(Buffer.concat(chunks));
+          };
+          stream.on('data', (c: Buffer) => {
+            chunks.push(c);
+            size += c.length;
+            if (size >= limit) {
+              stream.destroy();
+              done();
+            }
           });
+          stream.on('end', done);
           stream.on('error', reject);
         });
       });

@@ -1,11 +1,14 @@
 /**
  * Builds the environments Lambda gives its processes. Nothing of the calling process's
- * environment leaks in except the directory of the current `node` binary on PATH.
+ * environment leaks in: PATH is Lambda's, so a process finds a `node` only where a Lambda
+ * runtime image would have one (a Python function has none).
  */
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
-import { dirname } from 'node:path';
 import type { SandboxCredentials } from './types.ts';
+
+/** The PATH of Lambda's managed runtimes (and of AWS's base images). */
+export const LAMBDA_PATH = '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin';
 
 /** Everything the environments are made from. */
 export interface EnvironmentSpec {
@@ -20,6 +23,8 @@ export interface EnvironmentSpec {
   readonly runtimeDir: string;
   /** The function environment set by the caller. */
   readonly functionEnv: Readonly<Record<string, string>>;
+  /** PATH of every process. @default {@link LAMBDA_PATH} */
+  readonly path?: string;
 }
 
 /**
@@ -74,7 +79,7 @@ export function randomCredentials(): SandboxCredentials {
 
 function baseEnvironment(spec: EnvironmentSpec): Record<string, string> {
   return {
-    PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin:/opt/bin`,
+    PATH: spec.path ?? LAMBDA_PATH,
     HOME: homedir(),
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',

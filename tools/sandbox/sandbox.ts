@@ -274,6 +274,7 @@ export class LambdaSandbox {
       handler: this.#options.handler,
       runtimeDir,
       functionEnv: this.#options.env ?? {},
+      ...(this.#options.path === undefined ? {} : { path: this.#options.path }),
     };
   }
 

@@ -31,6 +31,8 @@ export interface SandboxOptions {
   readonly handler: string;
   /** Function environment, given to the runtime and the extensions. */
   readonly env?: Readonly<Record<string, string>>;
+  /** PATH of every process. @default Lambda's (`/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin`) */
+  readonly path?: string;
   /** @default 'sandbox-function' */
   readonly functionName?: string;
   /** @default 128 */
