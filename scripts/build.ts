@@ -142,6 +142,22 @@ export async function stageCdkAssets(outDir: string, assetsDir = CDK_ASSETS_DIR)
   }
 }
 
+/** The workspace packages that carry the standalone zips (`layers/standalone-<arch>/`). */
+export function layerPackageDir(arch: Architecture): string {
+  return join(ROOT, 'layers', `standalone-${arch}`);
+}
+
+/** Copies each standalone zip of a build into its package, as `layer.zip`. */
+export async function stageLayerPackages(outDir: string): Promise<void> {
+  const paths = buildPaths(outDir);
+  for (const arch of ARCHITECTURES) {
+    const zip = paths.standalone(arch).zip;
+    if (await stat(zip).catch(() => undefined)) {
+      await copyFile(zip, join(layerPackageDir(arch), 'layer.zip'));
+    }
+  }
+}
+
 /** `make build`: builds into a staging directory, then swaps it in for `dist/`. */
 async function main(): Promise<void> {
   const dist = join(ROOT, 'dist');
@@ -158,6 +174,7 @@ async function main(): Promise<void> {
     throw err;
   }
   await stageCdkAssets(dist);
+  await stageLayerPackages(dist);
   const paths = buildPaths(dist);
   const sizes = [`node ${(await stat(paths.layerZip)).size} B`];
   for (const arch of ARCHITECTURES) {
@@ -165,7 +182,7 @@ async function main(): Promise<void> {
       `standalone-${arch} ${((await stat(paths.standalone(arch).zip)).size / 1e6).toFixed(1)} MB`,
     );
   }
-  console.log(`built dist/ (layer zips: ${sizes.join(', ')}) and cdk/assets/`);
+  console.log(`built dist/ (layer zips: ${sizes.join(', ')}) cdk/assets/ and layers/*/layer.zip`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

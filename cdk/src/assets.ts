@@ -8,7 +8,8 @@
  * published package (`dist/`) and from the sources (`src/`) alike.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 
@@ -58,4 +59,43 @@ export function packagedAssetPath(
     );
   }
   return path;
+}
+
+/** The npm package that carries the standalone flavour's zip for `architecture`. */
+export function standaloneLayerPackage(architecture: string): string {
+  return `@secret-sidecar/layer-standalone-${architecture}`;
+}
+
+/**
+ * The standalone flavour's zip for `architecture` (`x86_64` or `arm64`). At about 40 MB
+ * each, they ship in their own packages, `@secret-sidecar/layer-standalone-x86_64` and
+ * `-arm64` (optional peer dependencies of this one), so a stack installs only what it uses.
+ *
+ * @param resolveFrom - Module URL or path to resolve the package from. @default this module
+ * @throws SidecarError (ConfigInvalid) naming the package to install, or the missing file.
+ */
+export function standaloneLayerZip(
+  architecture: string,
+  resolveFrom: string = import.meta.url,
+): string {
+  const pkg = standaloneLayerPackage(architecture);
+  let manifest: string;
+  try {
+    manifest = createRequire(resolveFrom).resolve(`${pkg}/package.json`);
+  } catch (cause) {
+    throw new SidecarError(
+      ErrorCode.ConfigInvalid,
+      `the standalone ${architecture} layer comes in the package ${pkg}: ` +
+        `\`npm install --save-dev ${pkg}\` next to @secret-sidecar/cdk (same version), or pass assetPath`,
+      { cause },
+    );
+  }
+  const zip = join(dirname(manifest), 'layer.zip');
+  if (!existsSync(zip) || !statSync(zip).isFile()) {
+    throw new SidecarError(
+      ErrorCode.ConfigInvalid,
+      `${zip} is missing: ${pkg} was installed without its layer (in the source repository, run \`make build\` first)`,
+    );
+  }
+  return zip;
 }

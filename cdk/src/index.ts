@@ -2,10 +2,25 @@
  * secret-sidecar CDK constructs, for use in your own stacks.
  *
  * @example
- * import { RotatedApiKey, SecretSidecarLayer, SidecarFunction } from '@secret-sidecar/cdk';
+ * import { attachSecretSidecar, RotatedApiKey, SecretSidecarLayer } from '@secret-sidecar/cdk';
  */
 export { AlarmTopic, type AlarmTopicProps } from './alarm-topic.ts';
-export { PACKAGE_ASSETS_DIR, PackagedAsset, packagedAssetPath } from './assets.ts';
+export {
+  PACKAGE_ASSETS_DIR,
+  PackagedAsset,
+  packagedAssetPath,
+  standaloneLayerPackage,
+  standaloneLayerZip,
+} from './assets.ts';
+export {
+  attachSecretSidecar,
+  SidecarEnv,
+  SidecarLogLevel,
+  type SidecarOptions,
+  type SidecarParameter,
+  type SidecarSecret,
+} from './attach-secret-sidecar.ts';
+export { AWS_EXTENSION_PORT_VARIABLE } from './aws-extension-conflicts.ts';
 export {
   acknowledgeDefaultRuntime,
   createFunctionLogGroup,
@@ -26,6 +41,13 @@ export {
   PROVIDER_SECRET_ALIAS,
   RESOURCE_SERVER_ID,
 } from './inference-api.ts';
+export {
+  flavourFor,
+  LayerFlavour,
+  layerName,
+  NODE_FLAVOUR_RUNTIMES,
+  STANDALONE_FLAVOUR_RUNTIMES,
+} from './layer-flavour.ts';
 export { Observability, type ObservabilityProps, ROTATION_AUDIT_MESSAGE } from './observability.ts';
 export {
   PROVIDERS,
@@ -36,18 +58,10 @@ export {
   RotationEnv,
 } from './rotated-api-key.ts';
 export {
-  LAYER_COMPATIBLE_ARCHITECTURES,
-  LAYER_COMPATIBLE_RUNTIMES,
+  type ISecretSidecarLayer,
+  isSecretSidecarLayer,
   SecretSidecarLayer,
+  type SecretSidecarLayerImportOptions,
   type SecretSidecarLayerProps,
 } from './secret-sidecar-layer.ts';
-export {
-  attachSecretSidecar,
-  SidecarEnv,
-  SidecarFunction,
-  type SidecarFunctionProps,
-  SidecarLogLevel,
-  type SidecarOptions,
-  type SidecarParameter,
-  type SidecarSecret,
-} from './sidecar-function.ts';
+export { SidecarFunction, type SidecarFunctionProps } from './sidecar-function.ts';

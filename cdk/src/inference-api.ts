@@ -17,8 +17,9 @@ import { Construct } from 'constructs';
 import { InferenceEnv } from '../../inference/config.ts';
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import { PackagedAsset, packagedAssetPath } from './assets.ts';
+import type { SidecarOptions } from './attach-secret-sidecar.ts';
 import { createFunctionLogGroup } from './function-defaults.ts';
-import { SidecarFunction, type SidecarOptions } from './sidecar-function.ts';
+import { SidecarFunction } from './sidecar-function.ts';
 
 export { InferenceEnv } from '../../inference/config.ts';
 
@@ -55,8 +56,11 @@ export const DEFAULT_INFERENCE_ROUTES: readonly InferenceRoute[] = [
 export interface InferenceApiProps {
   /** The provider API key secret (e.g. `RotatedApiKey.secret`), served under alias `provider`. */
   readonly providerSecret: secretsmanager.ISecret;
-  /** The extension layer. */
-  readonly layer: lambda.ILayerVersion;
+  /**
+   * The extension layer.
+   * @default the stack's shared `node`-flavour {@link SecretSidecarLayer}
+   */
+  readonly layer?: lambda.ILayerVersion;
   /** Routes and their throttles. @default {@link DEFAULT_INFERENCE_ROUTES} */
   readonly routes?: readonly InferenceRoute[];
   /** Throttle of the stage for anything not listed. @default 10 rps, burst 20 */
@@ -121,9 +125,9 @@ export class InferenceApi extends Construct {
   /** The token endpoint's domain. */
   readonly domain: cognito.UserPoolDomain;
   /** The inference function. */
-  readonly function: SidecarFunction;
+  readonly function: lambda.Function;
   /** The streaming inference function, unless `streaming` is false. */
-  readonly streamFunction?: SidecarFunction;
+  readonly streamFunction?: lambda.Function;
   /** Its Function URL (`AWS_IAM`, `RESPONSE_STREAM`). */
   readonly streamUrl?: lambda.FunctionUrl;
   /** The access log group. */
@@ -214,7 +218,7 @@ export class InferenceApi extends Construct {
       logGroupRetention: props.logRetention,
       environment: environment(providerTimeout.toMilliseconds()),
       sidecar,
-    });
+    }).function;
 
     if (props.streaming ?? true) {
       this.streamFunction = new SidecarFunction(this, 'StreamFunction', {
@@ -228,7 +232,7 @@ export class InferenceApi extends Construct {
         logGroupRetention: props.logRetention,
         environment: environment(streamProviderTimeout.toMilliseconds()),
         sidecar,
-      });
+      }).function;
       // AWS_IAM: a caller needs lambda:InvokeFunctionUrl on this function, which
       // takes the place of the JWT scope (see inference/stream-handler.ts).
       this.streamUrl = this.streamFunction.addFunctionUrl({

@@ -56,6 +56,16 @@ function linkDependencies(into: string): void {
   for (const pkg of ['client', 'cdk']) {
     symlinkSync(join(into, pkg), join(modules, WORKSPACE_SCOPE, pkg));
   }
+  for (const arch of ['x86_64', 'arm64']) {
+    symlinkSync(
+      join(into, 'layers', `standalone-${arch}`),
+      join(modules, WORKSPACE_SCOPE, `layer-standalone-${arch}`),
+    );
+  }
+  // What the first build fetched (the pinned Node.js of the standalone layers, verified
+  // against the repo's hashes), as a machine that ran `make build` once has it.
+  mkdirSync(join(into, '.cache'), { recursive: true });
+  symlinkSync(join(REPO_ROOT, '.cache', 'node'), join(into, '.cache', 'node'));
 }
 
 const WORKSPACE_SCOPE = '@secret-sidecar';

@@ -9,14 +9,14 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PackagedAsset, packagedAssetPath } from '../../../cdk/src/assets.ts';
+import {
+  attachSecretSidecar,
+  type SidecarOptions,
+} from '../../../cdk/src/attach-secret-sidecar.ts';
 import { InferenceApi } from '../../../cdk/src/inference-api.ts';
 import { Provider, RotatedApiKey } from '../../../cdk/src/rotated-api-key.ts';
 import { SecretSidecarLayer } from '../../../cdk/src/secret-sidecar-layer.ts';
-import {
-  attachSecretSidecar,
-  SidecarFunction,
-  type SidecarOptions,
-} from '../../../cdk/src/sidecar-function.ts';
+import { SidecarFunction } from '../../../cdk/src/sidecar-function.ts';
 import { applyAwsSolutionsChecks } from '../../../deploy/nag.ts';
 import {
   type FakeDist,
