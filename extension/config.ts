@@ -37,7 +37,22 @@ export const SidecarEnv = {
   Events: 'SECRET_SIDECAR_EVENTS',
   Revalidate: 'SECRET_SIDECAR_REVALIDATE',
   MaxRevalidations: 'SECRET_SIDECAR_MAX_REVALIDATIONS',
+  InitMode: 'SECRET_SIDECAR_INIT_MODE',
 } as const;
+
+/**
+ * When the extension fetches, relative to the function's own init (`SECRET_SIDECAR_INIT_MODE`).
+ *  - `before-runtime` (default): fetch and write the files, then register. Lambda starts
+ *    the runtime only after every extension registered, so module-scope code can read the
+ *    files; the fetch is added to INIT.
+ *  - `parallel`: listen and register first, then fetch while the runtime initialises; the
+ *    extension is still ready before the first invoke. Module-scope code must use the HTTP
+ *    API (reads wait on the fetch in flight) or the client library, not the files.
+ */
+export const InitMode = { BeforeRuntime: 'before-runtime', Parallel: 'parallel' } as const;
+
+/** One of {@link InitMode}. */
+export type InitMode = (typeof InitMode)[keyof typeof InitMode];
 
 /**
  * AWS's Parameters and Secrets Lambda extension variables that are honoured, as AWS
@@ -125,6 +140,8 @@ export interface ExtensionConfig {
   readonly revalidate: boolean;
   /** `SECRET_SIDECAR_MAX_REVALIDATIONS`: re-stamps in a row before a full GetSecretValue. */
   readonly maxRevalidations: number;
+  /** `SECRET_SIDECAR_INIT_MODE`: fetch before registering, or in parallel with the runtime's init. */
+  readonly initMode: InitMode;
   /** The SSRF token: `AWS_SESSION_TOKEN`, else `AWS_CONTAINER_AUTHORIZATION_TOKEN`. */
   readonly token: string;
   /** `AWS_LAMBDA_FUNCTION_NAME`, the metrics dimension. */
@@ -269,6 +286,7 @@ export function loadConfig(env: Env): Readonly<ExtensionConfig> {
     cacheSize,
     events: eventList(r),
     revalidate: r.bool(SidecarEnv.Revalidate, true),
+    initMode: r.oneOf(SidecarEnv.InitMode, Object.values(InitMode), InitMode.BeforeRuntime),
     maxRevalidations: r.int(SidecarEnv.MaxRevalidations, ConfigLimits.maxRevalidations),
     token: protocol.token ?? '',
     functionName: r.raw(LambdaEnv.FunctionName) ?? 'unknown',

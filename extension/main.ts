@@ -1,7 +1,7 @@
 /**
  * Entry point of the secret-sidecar Lambda extension. Only wires the parts:
  * crash handlers → config → ports → prefetch (bounded) → files → HTTP server →
- * register → event loop.
+ * register → event loop; in the `parallel` init mode the prefetch moves after register.
  *
  * Run by the launcher `extensions/secret-sidecar` as
  * `node index.mjs --name <file name>`; the name registered must equal the file name.
@@ -14,13 +14,12 @@ import { Logger } from '../shared/logger.ts';
 import { Metrics } from '../shared/metrics.ts';
 import { globalRedactor } from '../shared/redact.ts';
 import { EXTENSION_NAME } from '../shared/sidecar-protocol.ts';
-import { type ExtensionConfig, loadConfig } from './config.ts';
+import { lazyParameterSource, lazySecretSource } from './aws-sources.ts';
+import { type ExtensionConfig, InitMode, loadConfig } from './config.ts';
 import { FileSink } from './file-sink.ts';
 import { ExtensionsApiClient } from './lambda-api.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { SsmParameterSource } from './parameter-source.ts';
 import { InvokeRefresher } from './refresher.ts';
-import { SecretsManagerSource } from './secret-source.ts';
 import { SidecarServer } from './server.ts';
 import { SecretStore } from './store.ts';
 import { TokenGuard } from './token.ts';
@@ -62,11 +61,11 @@ async function main(): Promise<void> {
   }
   const metrics = new Metrics({ dimensions: { FunctionName: config.functionName } });
   const sink = config.files ? new FileSink(config.dir) : undefined;
-  const secretSource = new SecretsManagerSource({
+  const secretSource = lazySecretSource({
     timeoutMs: config.secretsTimeoutMs,
     maxConnections: config.upstreamMaxConnections,
   });
-  const parameterSource = new SsmParameterSource({
+  const parameterSource = lazyParameterSource({
     timeoutMs: config.parametersTimeoutMs,
     maxConnections: config.upstreamMaxConnections,
   });
@@ -101,7 +100,9 @@ async function main(): Promise<void> {
     await failInit(api, name, log, err);
     return;
   }
-  await store.prefetch(config.prefetchTimeoutMs);
+  // before-runtime: the values (and files) are there before the runtime starts.
+  const parallel = config.initMode === InitMode.Parallel;
+  if (!parallel) await store.prefetch(config.prefetchTimeoutMs);
   try {
     await server.listen(config.httpPort);
   } catch (err) {
@@ -133,11 +134,15 @@ async function main(): Promise<void> {
       functionName: reg.functionName,
       secrets: config.secrets.length,
       parameters: config.parameters.length,
+      initMode: config.initMode,
     });
   } catch (err) {
     log.error('registration failed', { error: messageOf(err) });
     process.exit(1);
   }
+  // parallel: the runtime initialises meanwhile; reads that arrive now wait on this fetch.
+  // Either way the first `event/next` (the end of this extension's init) comes after it.
+  if (parallel) await store.prefetch(config.prefetchTimeoutMs);
   await lifecycle.run();
 }
 

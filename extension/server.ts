@@ -9,14 +9,25 @@
  * Binds 127.0.0.1 only.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeader,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, SidecarError } from '../shared/errors.ts';
 import { badRequest, HttpError, toHttpError } from '../shared/http-error.ts';
 import type { Logger } from '../shared/logger.ts';
 import { Routes, TOKEN_HEADER } from '../shared/sidecar-protocol.ts';
-import type { CacheEntry, CacheOutcome } from './cache.ts';
-import { parseParameterQuery, parseSecretQuery } from './query.ts';
+import { type CacheEntry, CacheOutcome } from './cache.ts';
+import {
+  type ParameterQuery,
+  parseParameterQuery,
+  parseSecretQuery,
+  type SecretQuery,
+} from './query.ts';
 import type { SecretStore } from './store.ts';
 import type { TokenGuard } from './token.ts';
 import { parameterJson, secretValueJson } from './wire.ts';
@@ -45,8 +56,13 @@ export class SidecarServer {
   readonly #o: SidecarServerOptions;
   readonly #log: Logger;
   readonly #server: Server;
-  /** Response bodies, serialised once per cached entry (a new entry is a new version or stamp). */
-  readonly #bodies = new WeakMap<CacheEntry<unknown>, Buffer>();
+  /**
+   * Response bodies, serialised once per cached entry (a new entry is a new version or
+   * stamp). Kept as strings: Node writes a string body in one piece with the head.
+   */
+  readonly #bodies = new WeakMap<CacheEntry<unknown>, RenderedBody>();
+  /** Parsed request targets, so a repeated URL is not split and parsed again. */
+  readonly #targets = new Map<string, Target>();
   #active = 0;
 
   constructor(options: SidecarServerOptions) {
@@ -124,8 +140,8 @@ export class SidecarServer {
     if (req.headers['x-forwarded-for'] !== undefined) {
       throw badRequest('X-Forwarded-For is not accepted: the API is for local callers only');
     }
-    const { path, search } = splitTarget(req.url ?? '/');
-    if (path === Routes.Ping) {
+    const target = this.#target(req.url ?? '/');
+    if (target.kind === 'ping') {
       checkMethod(req);
       res.writeHead(200, PING_HEADERS);
       res.end('healthy');
@@ -133,33 +149,38 @@ export class SidecarServer {
     }
     this.#checkToken(req);
     checkMethod(req);
-    if (path === Routes.SecretsManagerGet) {
-      const { request, refreshNow, ignored } = parseSecretQuery(new URLSearchParams(search));
-      this.#noteIgnored(path, ignored);
-      const fresh = refreshNow ? undefined : this.#o.store.peekFreshSecret(request);
+    const { refreshNow, ignored } = target.query;
+    this.#noteIgnored(target.path, ignored);
+    if (target.kind === 'secret') {
+      const fresh = refreshNow ? undefined : this.#o.store.peekFreshSecret(target.query.request);
       if (fresh) return this.#sendEntry(res, 'hit', fresh, secretValueJson);
       return this.#capped(async () => {
-        const read = await this.#o.store.getSecret(request, { refreshNow });
+        const read = await this.#o.store.getSecret(target.query.request, { refreshNow });
         this.#sendEntry(res, read.outcome, read.entry, secretValueJson);
       });
     }
-    if (path === Routes.ParameterGet) {
-      const { request, refreshNow, ignored } = parseParameterQuery(new URLSearchParams(search));
-      this.#noteIgnored(path, ignored);
-      const fresh = refreshNow ? undefined : this.#o.store.peekFreshParameter(request);
-      if (fresh) return this.#sendEntry(res, 'hit', fresh, parameterJson);
-      return this.#capped(async () => {
-        const read = await this.#o.store.getParameter(request, { refreshNow });
-        this.#sendEntry(res, read.outcome, read.entry, parameterJson);
-      });
+    const fresh = refreshNow ? undefined : this.#o.store.peekFreshParameter(target.query.request);
+    if (fresh) return this.#sendEntry(res, 'hit', fresh, parameterJson);
+    return this.#capped(async () => {
+      const read = await this.#o.store.getParameter(target.query.request, { refreshNow });
+      this.#sendEntry(res, read.outcome, read.entry, parameterJson);
+    });
+  }
+
+  /**
+   * The route and parsed query of a request target. Valid targets are remembered (up to
+   * {@link MAX_REMEMBERED_TARGETS}, each at most {@link MAX_REMEMBERED_TARGET_LENGTH}
+   * characters); an invalid one throws its 400 or 404 every time.
+   */
+  #target(url: string): Target {
+    const known = this.#targets.get(url);
+    if (known !== undefined) return known;
+    const target = parseTarget(url);
+    if (url.length <= MAX_REMEMBERED_TARGET_LENGTH) {
+      if (this.#targets.size >= MAX_REMEMBERED_TARGETS) this.#targets.clear();
+      this.#targets.set(url, target);
     }
-    throw new SidecarError(
-      ErrorCode.NotFound,
-      `no route for ${JSON.stringify(path.slice(0, 100))}`,
-      {
-        errorType: 'NotFound',
-      },
-    );
+    return target;
   }
 
   /** Runs an uncached lookup within the concurrency cap. */
@@ -185,11 +206,17 @@ export class SidecarServer {
   ): undefined {
     let body = this.#bodies.get(entry);
     if (body === undefined) {
-      body = Buffer.from(JSON.stringify(render(entry.value)));
+      const text = JSON.stringify(render(entry.value));
+      body = { text, hitHeaders: valueHeaders(CacheOutcome.Hit, Buffer.byteLength(text)) };
       this.#bodies.set(entry, body);
     }
-    res.writeHead(200, valueHeaders(outcome, body.length));
-    res.end(body);
+    res.writeHead(
+      200,
+      outcome === CacheOutcome.Hit
+        ? body.hitHeaders
+        : valueHeaders(outcome, Buffer.byteLength(body.text)),
+    );
+    res.end(body.text);
     return undefined;
   }
 
@@ -237,14 +264,51 @@ export class SidecarServer {
 
 const PING_HEADERS = { 'content-type': 'text/plain', 'cache-control': 'no-store' } as const;
 
-/** Headers of a value answer; one frozen object per outcome and length would not pay off. */
-function valueHeaders(outcome: CacheOutcome, length: number): Record<string, string | number> {
-  return {
-    'content-type': 'application/json',
-    'cache-control': 'no-store',
-    'content-length': length,
-    [CACHE_HEADER]: outcome,
-  };
+/** How many parsed request targets are remembered; the map starts over when full. */
+const MAX_REMEMBERED_TARGETS = 256;
+/** Longer targets are parsed every time (bounds the memory of the map to about 128 KiB). */
+const MAX_REMEMBERED_TARGET_LENGTH = 512;
+
+/** A request target, routed and parsed. */
+type Target =
+  | { readonly kind: 'ping' }
+  | { readonly kind: 'secret'; readonly path: string; readonly query: SecretQuery }
+  | { readonly kind: 'parameter'; readonly path: string; readonly query: ParameterQuery };
+
+/** A cached value's body, with the headers of a cache-hit answer (the common case). */
+interface RenderedBody {
+  readonly text: string;
+  /** Flat `[name, value, ...]` list, as `writeHead` takes it (which does not change it). */
+  readonly hitHeaders: OutgoingHttpHeader[];
+}
+
+/** Routes and parses a request target; throws the 400 or 404 it deserves. */
+function parseTarget(url: string): Target {
+  const { path, search } = splitTarget(url);
+  if (path === Routes.Ping) return { kind: 'ping' };
+  if (path === Routes.SecretsManagerGet) {
+    return { kind: 'secret', path, query: parseSecretQuery(new URLSearchParams(search)) };
+  }
+  if (path === Routes.ParameterGet) {
+    return { kind: 'parameter', path, query: parseParameterQuery(new URLSearchParams(search)) };
+  }
+  throw new SidecarError(ErrorCode.NotFound, `no route for ${JSON.stringify(path.slice(0, 100))}`, {
+    errorType: 'NotFound',
+  });
+}
+
+/** Headers of a value answer, as a flat list. */
+function valueHeaders(outcome: CacheOutcome, length: number): OutgoingHttpHeader[] {
+  return [
+    'content-type',
+    'application/json',
+    'cache-control',
+    'no-store',
+    'content-length',
+    length,
+    CACHE_HEADER,
+    outcome,
+  ];
 }
 
 /** Splits a request target into its path (trailing slashes dropped) and query string. */

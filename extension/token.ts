@@ -3,7 +3,7 @@
  * session token. Compared in constant time over fixed-length digests, so neither
  * the content nor the length of the expected token leaks through timing.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** Holds the expected token and compares presented ones in constant time. */
 export class TokenGuard {
@@ -19,6 +19,7 @@ export class TokenGuard {
   }
 }
 
+/** One-shot SHA-256 (no Hash object per request). */
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return hash('sha256', value, 'buffer');
 }

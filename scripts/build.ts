@@ -12,7 +12,7 @@
  * {@link buildAll} once per run into a private directory.
  */
 import { chmod, copyFile, cp, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { ARCHITECTURES, type Architecture, ensureNodeBinary } from './node-runtime.ts';
@@ -30,8 +30,9 @@ const BANNER =
 
 /** What gets bundled, relative to the repository root and the output directory. */
 export const ENTRIES = [
-  // The extension: one file, AWS SDK included, minified to keep the layer small.
-  { in: 'extension/main.ts', out: 'layer/secret-sidecar/index.mjs', minify: true },
+  // The extension: `index.mjs` plus chunks it imports on first use (each AWS SDK client),
+  // minified to keep the layer small.
+  { in: 'extension/main.ts', out: 'layer/secret-sidecar/index.mjs', minify: true, split: true },
   // Lambda functions (the AWS SDK is bundled too, so the exact tested version ships).
   { in: 'rotation/index.ts', out: 'rotation/index.mjs', minify: false },
   { in: 'inference/index.ts', out: 'inference/index.mjs', minify: false },
@@ -71,11 +72,28 @@ export function buildPaths(outDir: string) {
   } as const;
 }
 
-/** Bundles one TypeScript entry into one ESM file. */
-export async function bundle(entry: string, outfile: string, minify = false): Promise<void> {
+/**
+ * Bundles one TypeScript entry into one ESM file, or with `split`, into `outfile` plus the
+ * chunks its dynamic imports load (under `chunks/` next to it, named by content hash).
+ */
+export async function bundle(
+  entry: string,
+  outfile: string,
+  minify = false,
+  split = false,
+): Promise<void> {
+  const output = split
+    ? {
+        outdir: dirname(outfile),
+        entryNames: basename(outfile, '.mjs'),
+        chunkNames: 'chunks/[name]-[hash]',
+        outExtension: { '.js': '.mjs' },
+        splitting: true,
+      }
+    : { outfile };
   await build({
     entryPoints: [resolve(ROOT, entry)],
-    outfile,
+    ...output,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -106,7 +124,11 @@ export interface BuildOptions {
 export async function buildAll(options: BuildOptions): Promise<void> {
   const paths = buildPaths(options.outDir);
   const zip = options.zip ?? true;
-  await Promise.all(ENTRIES.map((e) => bundle(e.in, join(options.outDir, e.out), e.minify)));
+  await Promise.all(
+    ENTRIES.map((e) =>
+      bundle(e.in, join(options.outDir, e.out), e.minify, 'split' in e ? e.split : false),
+    ),
+  );
   await mkdir(paths.extensionsDir, { recursive: true });
   await copyFile(join(ROOT, LAUNCHER), paths.launcher);
   await chmod(paths.launcher, 0o755);

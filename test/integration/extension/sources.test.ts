@@ -9,8 +9,8 @@ import {
   it,
   vi,
 } from 'vitest';
-import { SsmParameterSource } from '../../../extension/parameter-source.ts';
-import { SecretsManagerSource } from '../../../extension/secret-source.ts';
+import { SecretsManagerSource } from '../../../extension/secrets-manager-source.ts';
+import { SsmParameterSource } from '../../../extension/ssm-parameter-source.ts';
 import { ErrorCode } from '../../../shared/errors.ts';
 import { FaultProxy } from '../../../tools/fakes/fault-proxy.ts';
 import { AWS_TEST_ENV, MotoSeed, uniqueName } from '../../support/extension/aws.ts';

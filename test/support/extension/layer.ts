@@ -2,9 +2,9 @@
  * A private copy of this run's built layer, laid out as Lambda mounts it under /opt,
  * for tests that move, symlink or run the launcher from elsewhere.
  */
-import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { built } from '../build.ts';
 
 /** A copy of the layer in a new temp directory. */
@@ -24,11 +24,11 @@ export async function copyLayer(): Promise<LayerCopy> {
   const optDir = await mkdtemp(join(tmpdir(), 'sidecar-opt-'));
   const extensionsDir = join(optDir, 'extensions');
   await mkdir(extensionsDir);
-  await mkdir(join(optDir, 'secret-sidecar'));
   const launcher = join(extensionsDir, 'secret-sidecar');
   await copyFile(builtLauncher, launcher);
   await chmod(launcher, 0o755);
-  await copyFile(extensionBundle, join(optDir, 'secret-sidecar/index.mjs'));
+  // The bundle and the chunks it loads on first use.
+  await cp(dirname(extensionBundle), join(optDir, 'secret-sidecar'), { recursive: true });
   return {
     optDir,
     extensionsDir,
