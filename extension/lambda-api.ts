@@ -12,6 +12,12 @@ import type { ExtensionEventType } from './config.ts';
 
 const BASE = '/2020-01-01/extension';
 
+/**
+ * Set by the launcher when it registered already (the `parallel` init mode, so the
+ * function's runtime can start before Node has): the identifier Lambda answered.
+ */
+export const LAUNCHER_REGISTRATION_ENV = 'SECRET_SIDECAR_EXTENSION_ID';
+
 /** The INVOKE event. */
 export interface InvokeEvent {
   readonly eventType: 'INVOKE';
@@ -69,6 +75,11 @@ export class ExtensionsApiClient {
   /** The identifier from `register`, once registered. */
   get extensionId(): string | undefined {
     return this.#id;
+  }
+
+  /** Takes over a registration the launcher made (its identifier). */
+  adopt(extensionId: string): void {
+    this.#id = extensionId;
   }
 
   /** Registers under `name` (must equal the file name in /opt/extensions) for `events`. */

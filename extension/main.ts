@@ -17,7 +17,7 @@ import { EXTENSION_NAME } from '../shared/sidecar-protocol.ts';
 import { lazyParameterSource, lazySecretSource } from './aws-sources.ts';
 import { type ExtensionConfig, InitMode, loadConfig } from './config.ts';
 import { FileSink } from './file-sink.ts';
-import { ExtensionsApiClient } from './lambda-api.ts';
+import { ExtensionsApiClient, LAUNCHER_REGISTRATION_ENV } from './lambda-api.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { InvokeRefresher } from './refresher.ts';
 import { SidecarServer } from './server.ts';
@@ -45,6 +45,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const api = new ExtensionsApiClient(runtimeApi);
+  // The launcher registered already (parallel init mode, default events).
+  const launcherId = env[LAUNCHER_REGISTRATION_ENV];
+  if (launcherId) api.adopt(launcherId);
 
   let config: Readonly<ExtensionConfig>;
   try {
@@ -127,11 +130,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => onSignal('SIGINT'));
 
   try {
-    const reg = await api.register(name, config.events);
+    const reg = launcherId ? undefined : await api.register(name, config.events);
     log.info('registered', {
       name,
       events: config.events,
-      functionName: reg.functionName,
+      by: launcherId ? 'launcher' : 'extension',
+      functionName: reg?.functionName,
       secrets: config.secrets.length,
       parameters: config.parameters.length,
       initMode: config.initMode,
@@ -163,7 +167,7 @@ async function failInit(
   const errorMessage = globalRedactor.redactString(messageOf(err));
   log.error('initialisation failed', { errorType, error: errorMessage });
   try {
-    await api.register(name, ['SHUTDOWN']);
+    if (api.extensionId === undefined) await api.register(name, ['SHUTDOWN']);
     await api.initError({ errorMessage, errorType });
   } catch (reportErr) {
     log.error('could not report the init error', { error: messageOf(reportErr) });

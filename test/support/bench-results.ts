@@ -2,12 +2,16 @@
 import type { ColdStartPhase } from '../../tools/bench/cold-start.ts';
 import type { MethodResult } from '../../tools/bench/lookups.ts';
 import { METHOD_PLANS } from '../../tools/bench/methods.ts';
+import type { PeerResult } from '../../tools/bench/peers.ts';
 import type { BenchResults } from '../../tools/bench/report.ts';
+import { RieCase, type RieInitPhase } from '../../tools/bench/rie-init.ts';
+import type { ProcessMemory } from '../../tools/bench/rss.ts';
+import type { StartupPhase } from '../../tools/bench/startup.ts';
 import type { Spread, Summary } from '../../tools/bench/stats.ts';
 
 /** p50/p99 in µs per method, in METHOD_PLANS order. */
 const LATENCY: Readonly<Record<string, readonly [number, number]>> = {
-  file: [10, 20],
+  file: [5, 8],
   'file-async': [90, 600],
   'http-keepalive': [100, 400],
   'http-new-connection': [200, 450],
@@ -21,7 +25,7 @@ function summary(p50Us: number, p99Us: number, samples: number): Summary {
   return { samples, p50Us, p99Us, meanUs: (p50Us + p99Us) / 2, minUs: p50Us / 2 };
 }
 
-function spreadOf(median: number): Spread {
+export function spreadOf(median: number): Spread {
   return { samples: 8, median, p90: median * 1.5, min: median * 0.8, max: median * 2 };
 }
 
@@ -47,6 +51,75 @@ export function coldStart(registered = 80, fetch = 20): ColdStartPhase {
   };
 }
 
+const MIB = 2 ** 20;
+
+/** Memory of `mib` MiB, up to 40 of them file-backed. */
+export function memory(mib: number): ProcessMemory {
+  const file = Math.min(40, mib / 2);
+  return {
+    rssBytes: mib * MIB,
+    peakRssBytes: mib * MIB,
+    anonBytes: (mib - file) * MIB,
+    fileBytes: file * MIB,
+  };
+}
+
+/** A peer with p50/p99 (µs), req/s and RSS after load (MiB). */
+export function peerResult(
+  peer: PeerResult['peer'],
+  p50: number,
+  p99: number,
+  rps: number,
+  rssMib: number,
+): PeerResult {
+  return {
+    peer,
+    latency: summary(p50, p99, 4500),
+    requestsPerSecond: rps,
+    cpuUsPerRequest: 1e6 / rps,
+    memoryAfterWarmup: memory(rssMib - 2),
+    memoryAfterLoad: memory(rssMib),
+    requests: 300_000,
+  };
+}
+
+/** Peers where ours is within every goal of the floor and the agent. */
+export function peers(over: Partial<Record<PeerResult['peer'], PeerResult>> = {}): PeerResult[] {
+  return [
+    over.node ?? peerResult('node', 204, 330, 37_000, 48),
+    over.standalone ?? peerResult('standalone', 210, 340, 36_000, 70),
+    over.agent ?? peerResult('agent', 180, 300, 70_000, 14),
+    over.floor ?? peerResult('floor', 200, 310, 40_000, 47),
+  ];
+}
+
+/** Start-up and expiry; ours is within 1.2× the agent after expiry. */
+export function startup(oursExpiry = 5.5, agentExpiry = 5): StartupPhase {
+  return {
+    firstOk: {
+      node: spreadOf(150),
+      standalone: spreadOf(160),
+      'standalone-compile-cache': spreadOf(150),
+      agent: spreadOf(22),
+    },
+    afterExpiry: { node: spreadOf(oursExpiry), agent: spreadOf(agentExpiry) },
+  };
+}
+
+/** RIE first invokes: the layer adds `parallel` / `dflt` ms to the Node function. */
+export function rie(parallel = 15, dflt = 60): RieInitPhase {
+  return {
+    firstInvoke: {
+      [RieCase.NodeNoLayer]: spreadOf(50),
+      [RieCase.NodeBeforeRuntime]: spreadOf(50 + dflt),
+      [RieCase.NodeParallel]: spreadOf(50 + parallel),
+      [RieCase.PythonNoLayer]: spreadOf(200),
+      [RieCase.PythonBeforeRuntime]: spreadOf(300),
+      [RieCase.PythonParallel]: spreadOf(205),
+    },
+  };
+}
+
 /** The whole run; every goal passes unless overridden. */
 export function results(over: Partial<BenchResults> = {}): BenchResults {
   return {
@@ -61,10 +134,26 @@ export function results(over: Partial<BenchResults> = {}): BenchResults {
     },
     lookups: {
       methods: methods(),
-      extensionMemory: { rssBytes: 40e6, peakRssBytes: 42e6 },
+      extensionMemory: memory(40e6 / MIB),
     },
     coldStart: coldStart(),
-    layer: { zipBytes: 200_000, unzippedBytes: 700_000, files: 2 },
+    layers: {
+      node: { zipBytes: 200_000, unzippedBytes: 700_000, files: 20 },
+      'standalone-x86_64': { zipBytes: 41e6, unzippedBytes: 108e6, files: 22 },
+      'standalone-arm64': { zipBytes: 41e6, unzippedBytes: 107e6, files: 22 },
+    },
+    peers: { results: peers(), skipped: [] },
+    startup: startup(),
+    flags: [
+      { label: 'none (Node defaults)', flags: '', memory: memory(70), requestsPerSecond: 40_000 },
+      {
+        label: '--max-semi-space-size=1 (shipped)',
+        flags: '--max-semi-space-size=1',
+        memory: memory(62),
+        requestsPerSecond: 40_500,
+      },
+    ],
+    rie: rie(),
     upstream: {
       profile: {
         requestsPerSecond: 10,
@@ -78,7 +167,7 @@ export function results(over: Partial<BenchResults> = {}): BenchResults {
       predicted: { sidecar: 7.25, powertools: 6, direct: 100 },
       byAction: { 'sidecar GetSecretValue': 1, 'sidecar DescribeSecret': 6 },
     },
-    idleNode: { rssBytes: 30e6, peakRssBytes: 30e6 },
+    idleNode: memory(30e6 / MIB),
     runtimeSeconds: 31,
     ...over,
   };

@@ -6,11 +6,16 @@
 import type { Bar } from './chart.ts';
 import type { ColdStartPhase } from './cold-start.ts';
 import { fmtBytes, fmtCount, fmtMs, fmtRatio, fmtUs, mdTable } from './format.ts';
-import { coldStartNetOfFetchMs, judgeGoals, latencyGoalUs } from './goals.ts';
+import { GOALS, initAddedMs, judgeGoals } from './goals.ts';
+import { WRK } from './http-load.ts';
 import type { LookupPhase, MethodResult } from './lookups.ts';
 import type { MachineInfo } from './machine.ts';
+import type { FlagResult } from './memory-flags.ts';
 import { LOOKUP_ROUNDS, LookupMethod } from './methods.ts';
+import { PEER_LABELS, PEER_PLAN, Peer, type PeerPhase, type PeerResult } from './peers.ts';
+import { RIE_ROUNDS, RieCase, type RieInitPhase } from './rie-init.ts';
 import type { ProcessMemory } from './rss.ts';
+import { STARTUP_PLAN, type StartupPhase } from './startup.ts';
 import type { Spread } from './stats.ts';
 import type { UpstreamPhase } from './upstream.ts';
 import { callsPerHour, type TrafficProfile } from './upstream-model.ts';
@@ -23,7 +28,14 @@ export interface BenchResults {
   readonly machine: MachineInfo;
   readonly lookups: LookupPhase;
   readonly coldStart: ColdStartPhase;
-  readonly layer: LayerSize;
+  /** Each flavour's zip and tree (`node`, `standalone-x86_64`, `standalone-arm64`). */
+  readonly layers: Readonly<Record<string, LayerSize>>;
+  /** Next to the agent and the floor. */
+  readonly peers: PeerPhase;
+  readonly startup: StartupPhase;
+  /** Node options measured on the extension. */
+  readonly flags: readonly FlagResult[];
+  readonly rie: RieInitPhase;
   readonly upstream: UpstreamPhase;
   /** An idle `node` process on the same machine, for scale. */
   readonly idleNode: ProcessMemory;
@@ -41,10 +53,18 @@ export const PROJECTION_TTL_SECONDS = 300;
 /** Powertools' default maxAge. */
 export const POWERTOOLS_DEFAULT_MAX_AGE_SECONDS = 5;
 
-/** Chart bars: p50 and p99 of every method in run order, with the p99 goal where there is one. */
-export function chartBars(methods: readonly MethodResult[]): Bar[] {
-  return methods.map((m) => {
-    const goalUs = latencyGoalUs(m.plan.method);
+/**
+ * Chart bars: the HTTP lookup of each peer (ours, the agent, the floor, measured from the
+ * bench process), then every in-function method in run order, with its goal where it has one.
+ */
+export function chartBars(methods: readonly MethodResult[], peers: readonly PeerResult[]): Bar[] {
+  const peerBars = peers.map((p) => ({
+    label: `HTTP: ${PEER_LABELS[p.peer]}`,
+    p50Us: p.latency.p50Us,
+    p99Us: p.latency.p99Us,
+  }));
+  const methodBars = methods.map((m) => {
+    const goalUs = m.plan.method === LookupMethod.File ? GOALS.fileP99Us : undefined;
     return {
       label: m.plan.label,
       p50Us: m.summary.p50Us,
@@ -52,6 +72,7 @@ export function chartBars(methods: readonly MethodResult[]): Bar[] {
       ...(goalUs === undefined ? {} : { goalUs }),
     };
   });
+  return [...peerBars, ...methodBars];
 }
 
 function find(methods: readonly MethodResult[], method: LookupMethod): MethodResult | undefined {
@@ -118,7 +139,7 @@ function coldStartSection(c: ColdStartPhase): string {
       ],
     ),
     '',
-    `Net of the fetch, the extension reaches "registered" in ${fmtMs(coldStartNetOfFetchMs(c))} (median). With no`,
+    `Net of the fetch, the extension reaches "registered" in ${fmtMs(c.withSecret.median - c.fetch.median)} (median). With no`,
     `secrets, ${fmtMs(c.noSecret.median - c.nodeStart.median)} of its ${fmtMs(c.noSecret.median)} go beyond starting Node itself: loading and`,
     'evaluating the bundled extension (AWS SDK included), preparing the directory, listening and',
     'registering.',
@@ -148,21 +169,265 @@ function memorySection(ext: ProcessMemory, idle: ProcessMemory): string {
   ].join('\n');
 }
 
-function layerSection(l: LayerSize): string {
+function layerSection(layers: Readonly<Record<string, LayerSize>>): string {
   return [
     '## Layer size',
     '',
+    'Zipped as `make build` ships them (deflate, fixed timestamps, exec bits kept); unzipped is',
+    'the sum of the files. Lambda allows 50 MB for a direct upload and 250 MB unzipped for the',
+    'function and all its layers.',
+    '',
     mdTable(
-      ['artifact', 'size'],
-      [
-        ['`dist/secret-sidecar-layer.zip`', fmtBytes(l.zipBytes)],
-        [
-          `unzipped (${l.files} files: launcher + bundled extension with the AWS SDK)`,
-          fmtBytes(l.unzippedBytes),
-        ],
-      ],
+      ['flavour', 'zip', 'unzipped', 'files'],
+      Object.entries(layers).map(([name, l]) => [
+        name,
+        fmtBytes(l.zipBytes),
+        fmtBytes(l.unzippedBytes),
+        String(l.files),
+      ]),
     ),
   ].join('\n');
+}
+
+/** `a / b` as a ratio, or n/a. */
+function ratio(a: number | undefined, b: number | undefined): string {
+  return a === undefined || b === undefined ? 'n/a' : fmtRatio(a / b);
+}
+
+function peersSection(p: PeerPhase): string {
+  const get = (peer: Peer) => p.results.find((r) => r.peer === peer);
+  const agent = get(Peer.Agent);
+  const floor = get(Peer.Floor);
+  const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const rows = p.results.map((r) => [
+    PEER_LABELS[r.peer],
+    fmtUs(r.latency.p50Us),
+    fmtUs(r.latency.p99Us),
+    r.requestsPerSecond === undefined
+      ? 'n/a'
+      : Math.round(r.requestsPerSecond).toLocaleString('en-US'),
+    r.cpuUsPerRequest === undefined ? 'n/a' : `${r.cpuUsPerRequest.toFixed(1)} µs`,
+    `${mib(r.memoryAfterWarmup.rssBytes)} / ${mib(r.memoryAfterLoad.rssBytes)}`,
+    `${mib(r.memoryAfterLoad.anonBytes)} / ${mib(r.memoryAfterLoad.fileBytes)}`,
+    `${ratio(r.latency.p50Us, agent?.latency.p50Us)} · ${ratio(r.requestsPerSecond, agent?.requestsPerSecond)}`,
+    `${ratio(r.latency.p50Us, floor?.latency.p50Us)} · ${ratio(r.requestsPerSecond, floor?.requestsPerSecond)}`,
+  ]);
+  return [
+    "## Next to AWS's Secrets Manager Agent and the Node floor",
+    '',
+    'Every server answers the same GetSecretValue of the same secret from the same moto: the',
+    "extension in an unfrozen sandbox (so a client outside it can load it), AWS's agent (Rust,",
+    'built from crates.io, port and TTL in a TOML file), and a bare `node:http` server answering',
+    'a fixed body of that secret (the floor: what any Node server costs). They run interleaved:',
+    `${PEER_PLAN.rounds} rounds, the order rotated each round; each round makes ${PEER_PLAN.latencyRequests.toLocaleString('en-US')} sequential keep-alive`,
+    `requests from the bench process (after ${PEER_PLAN.warmup} untimed), then one wrk run (\`-t${WRK.threads} -c${WRK.connections} -d${WRK.seconds}s\`).`,
+    "Throughput and CPU are medians over the rounds; CPU per request is the server's user +",
+    'system time during the wrk run (from `/proc/<pid>/stat`) over the requests it answered.',
+    'RSS is after the first round\'s keep-alive requests, then after everything; "private" is',
+    '`RssAnon` (heap, JIT code) and "file" `RssFile` (mostly the node binary\'s pages, which the',
+    "node flavour shares with the function runtime's own node).",
+    '',
+    ...p.skipped.map((s) => `**SKIPPED: ${s}.**\n`),
+    mdTable(
+      [
+        'server',
+        'p50',
+        'p99',
+        'req/s (wrk)',
+        'CPU / request',
+        'RSS warm / after load',
+        'private / file',
+        'vs agent (p50 · req/s)',
+        'vs floor (p50 · req/s)',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function startupSection(s: StartupPhase): string {
+  const label: Record<string, string> = {
+    node: 'secret-sidecar, node flavour (1 secret prefetched)',
+    standalone: 'secret-sidecar, standalone flavour (1 secret prefetched)',
+    'standalone-compile-cache': "standalone flavour with Node's compile cache warm (not shipped)",
+    agent: `AWS Secrets Manager Agent (lazy: fetches on the first request)`,
+  };
+  return [
+    '## Start-up and the first read after expiry',
+    '',
+    `Spawn → first 200 on \`/secretsmanager/get\`, polled every millisecond: ${STARTUP_PLAN.rounds} fresh processes per`,
+    'variant, round-robin. For the extension this includes the sandbox spawning the launcher,',
+    "Node's start, the prefetch, the file, listening and registering; the agent fetches on the",
+    'first request instead, which the first 200 includes.',
+    '',
+    mdTable(
+      ['variant', 'median', 'p90', 'min – max', 'samples'],
+      Object.entries(s.firstOk).map(([k, v]) => spreadRow(label[k] ?? k, v)),
+    ),
+    '',
+    `The first read after the TTL ran out: both servers cache for ${STARTUP_PLAN.ttlSeconds} s; after one warm read, each of`,
+    `${STARTUP_PLAN.expiryReads} reads comes ${STARTUP_PLAN.ttlSeconds * 1000 + 300} ms after the last, over one kept-alive connection.`,
+    '',
+    mdTable(
+      ['server', 'median', 'p90', 'min – max', 'samples'],
+      Object.entries(s.afterExpiry).map(([k, v]) =>
+        spreadRow(k === 'agent' ? 'AWS Secrets Manager Agent' : 'secret-sidecar, node flavour', v),
+      ),
+    ),
+  ].join('\n');
+}
+
+function rieSection(r: RieInitPhase): string {
+  if (r.skipped !== undefined) {
+    return [
+      "## INIT under AWS's Runtime Interface Emulator",
+      '',
+      `**SKIPPED: ${r.skipped}.**`,
+    ].join('\n');
+  }
+  const base: Record<RieCase, RieCase> = {
+    [RieCase.NodeNoLayer]: RieCase.NodeNoLayer,
+    [RieCase.NodeBeforeRuntime]: RieCase.NodeNoLayer,
+    [RieCase.NodeParallel]: RieCase.NodeNoLayer,
+    [RieCase.PythonNoLayer]: RieCase.PythonNoLayer,
+    [RieCase.PythonBeforeRuntime]: RieCase.PythonNoLayer,
+    [RieCase.PythonParallel]: RieCase.PythonNoLayer,
+  };
+  return [
+    "## INIT under AWS's Runtime Interface Emulator",
+    '',
+    'RIE initialises on the first invoke, so its duration is INIT (extensions, then the',
+    "runtime's init) plus a trivial invoke. Each case runs in its own mount and network",
+    `namespace with moto inside, the layer in /opt as a container image has it; ${RIE_ROUNDS} rounds,`,
+    'round-robin. "INIT added" is the median minus the same function without the layer.',
+    'The Python function first imports a generated module of a few thousand functions (no',
+    '`.pyc`), as importing an SDK would; with the parallel mode it reads the secret over HTTP at',
+    'module scope (the file may not be there yet), otherwise from the file.',
+    '',
+    mdTable(
+      ['case', 'first invoke, median', 'p90', 'min – max', 'INIT added'],
+      (Object.values(RieCase) as RieCase[]).flatMap((c) => {
+        const v = r.firstInvoke[c];
+        if (v === undefined) return [];
+        const added = c === base[c] ? '–' : fmtMs(initAddedMs(r, c, base[c]));
+        return [[c, fmtMs(v.median), fmtMs(v.p90), `${fmtMs(v.min)} – ${fmtMs(v.max)}`, added]];
+      }),
+    ),
+  ].join('\n');
+}
+
+function flagsSection(flags: readonly FlagResult[]): string {
+  const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  return [
+    '## Memory: Node options tried on the extension',
+    '',
+    "Each candidate runs the node flavour with the launcher's `exec` line changed, one after the",
+    'other, under the same load: 20,000 keep-alive requests, then one wrk run. RSS is read after',
+    'both. The launcher ships `--max-semi-space-size=1`.',
+    '',
+    mdTable(
+      ['options', 'RSS', 'private (RssAnon)', 'req/s (wrk)'],
+      flags.map((f) => [
+        f.label,
+        mib(f.memory.rssBytes),
+        mib(f.memory.anonBytes),
+        f.requestsPerSecond === undefined
+          ? 'n/a'
+          : Math.round(f.requestsPerSecond).toLocaleString('en-US'),
+      ]),
+    ),
+    '',
+    'Also tried, by hand (2026-12-01), with no repeatable difference: `--v8-pool-size=1`,',
+    '`UV_THREADPOOL_SIZE=1`. Not loading what a configuration does not use is in the build: each',
+    'AWS SDK client is a chunk imported on first use, so a function with no parameters never',
+    'loads the SSM client.',
+  ].join('\n');
+}
+
+/** Where the time of the standalone flavour's start goes, and the runtime options weighed. */
+function standaloneOptionsSection(s: StartupPhase): string {
+  const plain = s.firstOk.standalone?.median;
+  const cached = s.firstOk['standalone-compile-cache']?.median;
+  return [
+    "## The standalone flavour's runtime: options weighed",
+    '',
+    `- **Node's compile cache** (\`NODE_COMPILE_CACHE\`): measured above, ${plain === undefined ? 'n/a' : fmtMs(plain)} → ${cached === undefined ? 'n/a' : fmtMs(cached)} (median`,
+    '  spawn → first 200). Not shipped: Node 22 keys the cache by absolute path (its portable',
+    '  mode is newer than Node 22), so it would have to be built at `/opt/secret-sidecar` on each',
+    '  architecture (no arm64 machine here); and V8 writes different bytes on every run, which',
+    '  would break the byte-identical release zips.',
+    '- **A user-land startup snapshot** (`--build-snapshot`): does not build. The AWS SDK loads',
+    '  `node:http`/`node:https` (through @smithy/node-http-handler), whose native handles V8',
+    '  cannot serialise ("global handle not serialized: HTTPParser"); keeping the SDK out of the',
+    '  snapshot leaves nothing worth snapshotting.',
+    '- **Shipped:** the pinned Node 22 binary, stripped, with the extension split into chunks',
+    '  loaded on first use.',
+  ].join('\n');
+}
+
+/** For each missed goal, where the time or memory goes, from this run's own figures. */
+export function missedGoalNotes(r: BenchResults): string[] {
+  const goals = judgeGoals(goalInputsOf(r));
+  const failed = new Set(goals.filter((g) => !g.pass).map((g) => g.measure));
+  const node = r.peers.results.find((p) => p.peer === Peer.Node);
+  const floor = r.peers.results.find((p) => p.peer === Peer.Floor);
+  const notes: string[] = [];
+  const has = (prefix: string) => [...failed].some((m) => m.startsWith(prefix));
+  if (node && floor && (has('HTTP p50') || has('HTTP p99') || has('throughput'))) {
+    const cpu =
+      node.cpuUsPerRequest !== undefined && floor.cpuUsPerRequest !== undefined
+        ? ` Per request the extension spends ${node.cpuUsPerRequest.toFixed(1)} µs of CPU, the floor ${floor.cpuUsPerRequest.toFixed(1)} µs.`
+        : '';
+    notes.push(
+      `- **HTTP:** the extension answers a cached read in ${fmtUs(node.latency.p50Us)} p50 against the floor's ${fmtUs(floor.latency.p50Us)}.${cpu}`,
+      '  A `--cpu-prof` profile under wrk (2026-12-01) puts about two thirds of the busy time in',
+      '  the `writev` system call, as for the floor; of our own code only the token digest',
+      '  (≈ 0.6 µs), the cache lookup and the four response headers show up. What remains is the',
+      "  token check, the route and the extra headers AWS's API has; on a 2-core machine shared",
+      '  with wrk the run-to-run spread (±20 % between identical runs) is as large as the gap.',
+    );
+  }
+  if (has('RSS') && node) {
+    notes.push(
+      `- **Memory:** of the node flavour's ${(node.memoryAfterLoad.rssBytes / 2 ** 20).toFixed(1)} MiB, ${(node.memoryAfterLoad.fileBytes / 2 ** 20).toFixed(1)} MiB are the node binary's mapped pages`,
+      "  (`RssFile`; the floor has the same), shared with the function runtime's node in the node",
+      `  flavour; the extension's own private memory is ${(node.memoryAfterLoad.anonBytes / 2 ** 20).toFixed(1)} MiB. A 50 MiB total is below what any`,
+      '  Node process serving HTTP takes here (see the floor row).',
+    );
+  }
+  if (has('INIT added under RIE, parallel')) {
+    notes.push(
+      `- **INIT, parallel mode:** registering still needs Node running and the extension's main`,
+      `  chunk loaded: \`node -e 0\` alone takes ${fmtMs(r.coldStart.nodeStart.median)} here. The fetch, the AWS SDK and the file`,
+      '  happen while the runtime initialises; a runtime whose own init is longer hides them',
+      '  entirely (see the Python rows).',
+    );
+  }
+  if (has('INIT added under RIE, default')) {
+    notes.push(
+      "- **INIT, default mode:** beyond Node's start and the fetch, the extension loads the AWS SDK",
+      '  client chunk (tens of ms of module evaluation) before its first call.',
+    );
+  }
+  if (has('first read after expiry')) {
+    notes.push(
+      "- **Expiry:** the read waits on the SDK's revalidation call (DescribeSecret, then",
+      '  GetSecretValue when the version changed) through the AWS SDK v3 middleware stack, over a',
+      "  kept-alive connection; the agent's Rust SDK call is cheaper per call.",
+    );
+  }
+  return notes;
+}
+
+function goalInputsOf(r: BenchResults) {
+  return {
+    methods: r.lookups.methods,
+    peers: r.peers.results,
+    coldStart: r.coldStart,
+    startup: r.startup,
+    rie: r.rie,
+    layers: r.layers,
+  };
 }
 
 function projection(rate: number, maxAge: number, refreshAheadPercent: number): TrafficProfile {
@@ -280,12 +545,8 @@ export function scaleNotes(r: BenchResults): string[] {
 
 /** The whole Markdown report. */
 export function renderReport(r: BenchResults): string {
-  const goals = judgeGoals({
-    methods: r.lookups.methods,
-    coldStart: r.coldStart,
-    extensionRssBytes: r.lookups.extensionMemory.rssBytes,
-    layerZipBytes: r.layer.zipBytes,
-  });
+  const goals = judgeGoals(goalInputsOf(r));
+  const missed = missedGoalNotes(r);
   const passed = goals.filter((g) => g.pass).length;
   return `${[
     '# Benchmarks',
@@ -307,9 +568,18 @@ export function renderReport(r: BenchResults): string {
       goals.map((g) => [g.measure, g.goal, g.measured, g.pass ? 'pass' : '**FAIL**']),
     ),
     '',
+    ...(missed.length === 0
+      ? []
+      : ['Where the time or memory goes, for each goal missed:', '', ...missed, '']),
     'For scale, from the same run:',
     '',
     ...scaleNotes(r),
+    '',
+    peersSection(r.peers),
+    '',
+    startupSection(r.startup),
+    '',
+    rieSection(r.rie),
     '',
     '## Lookup latency',
     '',
@@ -341,7 +611,11 @@ export function renderReport(r: BenchResults): string {
     '',
     memorySection(r.lookups.extensionMemory, r.idleNode),
     '',
-    layerSection(r.layer),
+    flagsSection(r.flags),
+    '',
+    standaloneOptionsSection(r.startup),
+    '',
+    layerSection(r.layers),
     '',
     upstreamSection(r.upstream),
     '',

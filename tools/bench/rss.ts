@@ -8,6 +8,10 @@ export interface ProcessMemory {
   readonly rssBytes: number;
   /** VmHWM: the peak resident size so far. */
   readonly peakRssBytes: number;
+  /** RssAnon: the process's private memory (heap, JIT code, stacks). */
+  readonly anonBytes: number;
+  /** RssFile: mapped files, mostly the node binary (shared with other processes using it). */
+  readonly fileBytes: number;
 }
 
 /** Parses the VmRSS and VmHWM lines of a `/proc/<pid>/status` text. */
@@ -17,7 +21,12 @@ export function parseProcStatus(text: string): ProcessMemory {
     if (!match?.[1]) throw new Error(`/proc status has no ${key} line`);
     return Number(match[1]) * 1024;
   };
-  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
+  return {
+    rssBytes: kib('VmRSS'),
+    peakRssBytes: kib('VmHWM'),
+    anonBytes: kib('RssAnon'),
+    fileBytes: kib('RssFile'),
+  };
 }
 
 /** Reads the memory of `pid`. */
@@ -45,3 +54,15 @@ export async function idleNodeMemory(): Promise<ProcessMemory> {
     child.kill('SIGKILL');
   }
 }
+
+/** CPU time (user + system) a process has used so far, in µs, from `/proc/<pid>/stat`. */
+export async function processCpuUs(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: Linux reports CPU times in 1/100 s. */
+const CLOCK_TICKS_PER_SECOND = 100;

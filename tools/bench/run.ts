@@ -14,10 +14,15 @@ import { runColdStarts } from './cold-start.ts';
 import { seedSecret } from './fixture.ts';
 import { runLookups } from './lookups.ts';
 import { machineInfo } from './machine.ts';
+import { runMemoryFlags } from './memory-flags.ts';
+import { agentBinary } from './peer-processes.ts';
+import { runPeers } from './peers.ts';
 import { type BenchResults, CHART_FILE, chartBars, renderReport } from './report.ts';
+import { runRieInit } from './rie-init.ts';
 import { idleNodeMemory } from './rss.ts';
+import { runStartup } from './startup.ts';
 import { runUpstream } from './upstream.ts';
-import { layerSize, prepareWorkspace, type Workspace } from './workspace.ts';
+import { layerSizes, prepareWorkspace, type Workspace } from './workspace.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DOCS = join(ROOT, 'docs');
@@ -46,8 +51,14 @@ async function main(): Promise<void> {
   process.once('SIGTERM', emergencyStop);
 
   try {
-    say('layer size, workspace (layer copy + bundled handlers), moto_server');
-    const layer = await layerSize(ROOT);
+    say('layer sizes, workspace (layer copies + bundled handlers), moto_server');
+    const layers = await layerSizes(ROOT);
+    const agentBin = agentBinary(ROOT);
+    if (agentBin === undefined) {
+      say(
+        "*** SKIPPED: AWS's Secrets Manager Agent is not built (scripts/ensure-agent.sh needs cargo) ***",
+      );
+    }
     ws = await prepareWorkspace(ROOT);
     moto = await startMoto();
     await seedSecret(moto.endpoint);
@@ -68,20 +79,41 @@ async function main(): Promise<void> {
     say('upstream calls under steady traffic (counting proxy in front of moto)');
     const upstream = await runUpstream(ws, moto.endpoint, say);
 
+    say("next to AWS's agent and the node floor: latency, wrk throughput, CPU, memory");
+    const peers = await runPeers(ws, moto.endpoint, agentBin, say);
+    for (const s of peers.skipped) say(`*** SKIPPED: ${s} ***`);
+
+    say('start-up (spawn → first 200) and the first read after expiry');
+    const startup = await runStartup(ws, moto.endpoint, agentBin, say);
+
+    say('Node options on the extension: memory and throughput per candidate');
+    const flags = await runMemoryFlags(ws, moto.endpoint, say);
+
+    say("INIT added under AWS's Runtime Interface Emulator");
+    const rie = await runRieInit(ws, process.env.MOTO_SERVER ?? 'moto_server', say);
+    if (rie.skipped !== undefined) say(`*** SKIPPED: RIE phase: ${rie.skipped} ***`);
+
     const results: BenchResults = {
       date: new Date().toISOString(),
       machine,
       lookups,
       coldStart,
-      layer,
+      layers,
       upstream,
+      peers,
+      startup,
+      flags,
+      rie,
       idleNode,
       runtimeSeconds: (performance.now() - started) / 1000,
     };
     await mkdir(DOCS, { recursive: true });
     await writeFile(
       join(DOCS, CHART_FILE),
-      renderLatencyChart('Secret lookup latency (p50 / p99)', chartBars(lookups.methods)),
+      renderLatencyChart(
+        'Secret lookup latency (p50 / p99)',
+        chartBars(lookups.methods, peers.results),
+      ),
     );
     await writeFile(join(DOCS, 'BENCHMARKS.md'), renderReport(results));
     say(`wrote docs/BENCHMARKS.md and docs/${CHART_FILE}`);

@@ -1,7 +1,7 @@
 /** Small helpers around {@link LambdaSandbox} shared by the bench phases. */
 import { join } from 'node:path';
 import { freePort } from '../fakes/moto-server.ts';
-import { type InvokeResult, LambdaSandbox } from '../sandbox/index.ts';
+import { type InvokeResult, LambdaSandbox, type SandboxCredentials } from '../sandbox/index.ts';
 import { type FunctionEnvOptions, functionEnv } from './fixture.ts';
 import type { Workspace } from './workspace.ts';
 
@@ -13,7 +13,17 @@ export interface BenchSandboxOptions extends Omit<FunctionEnvOptions, 'httpPort'
   readonly secretFolder: string;
   /** Run the layer's extension. @default true */
   readonly withLayer?: boolean;
+  /** Which layer flavour. @default 'node' */
+  readonly flavour?: 'node' | 'standalone';
   readonly timeoutMs?: number;
+  /** Freeze between invokes, as Lambda does. @default true */
+  readonly freeze?: boolean;
+  /** The sandbox's credentials (its session token is the extension's SSRF token). */
+  readonly credentials?: SandboxCredentials;
+  /** More function environment. */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  /** The extension's port. @default a free one */
+  readonly httpPort?: number;
 }
 
 /**
@@ -21,17 +31,34 @@ export interface BenchSandboxOptions extends Omit<FunctionEnvOptions, 'httpPort'
  * `withLayer` is false) on a free port, with its own secret folder under the workspace.
  */
 export async function benchSandbox(ws: Workspace, o: BenchSandboxOptions): Promise<LambdaSandbox> {
-  const { handler, secretFolder, withLayer, timeoutMs, ...env } = o;
+  const {
+    handler,
+    secretFolder,
+    withLayer,
+    flavour,
+    timeoutMs,
+    freeze,
+    credentials,
+    extraEnv,
+    httpPort,
+    ...env
+  } = o;
+  const extensionsDir = flavour === 'standalone' ? ws.standaloneExtensionsDir : ws.extensionsDir;
   return new LambdaSandbox({
-    ...(withLayer === false ? {} : { extensionsDir: ws.extensionsDir }),
+    ...(withLayer === false ? {} : { extensionsDir }),
     taskRoot: ws.taskRoot,
     handler,
-    env: functionEnv({
-      ...env,
-      httpPort: await freePort(),
-      secretDir: join(ws.dir, secretFolder),
-    }),
+    env: {
+      ...functionEnv({
+        ...env,
+        httpPort: httpPort ?? (await freePort()),
+        secretDir: join(ws.dir, secretFolder),
+      }),
+      ...extraEnv,
+    },
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(freeze === undefined ? {} : { freeze }),
+    ...(credentials === undefined ? {} : { credentials }),
   });
 }
 

@@ -12,8 +12,14 @@ import { build } from 'esbuild';
 /** Where the bench runs from. */
 export interface Workspace {
   readonly dir: string;
-  /** `<opt>/extensions`: the sandbox's extensionsDir. */
+  /** `<opt>/extensions` of the node flavour: the sandbox's extensionsDir. */
   readonly extensionsDir: string;
+  /** The same for the standalone flavour of this machine's architecture. */
+  readonly standaloneExtensionsDir: string;
+  /** The standalone layer tree (for RIE). */
+  readonly standaloneLayerDir: string;
+  /** The node layer tree (for RIE). */
+  readonly nodeLayerDir: string;
   /** Function code: `index.handler` (lookups) and `noop.handler` (cold start). */
   readonly taskRoot: string;
   /** Removes everything. */
@@ -31,12 +37,20 @@ export interface LayerSize {
 const BANNER =
   "import { createRequire as __ssCreateRequire } from 'node:module'; const require = __ssCreateRequire(import.meta.url);";
 
-/** Copies `<root>/dist/layer` and bundles the handlers into a new temp directory. */
+/** The standalone flavour this machine can run. */
+export const HOST_ARCHITECTURE = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+
+/** Copies both layer flavours of `<root>/dist` and bundles the handlers into a new temp directory. */
 export async function prepareWorkspace(root: string): Promise<Workspace> {
   const layer = join(root, 'dist/layer');
-  const launcher = join(layer, 'extensions/secret-sidecar');
-  if (!existsSync(launcher) || !existsSync(join(layer, 'secret-sidecar/index.mjs'))) {
-    throw new Error(`${layer} is incomplete: run "make build" first`);
+  const standalone = join(root, `dist/layer-standalone-${HOST_ARCHITECTURE}`);
+  for (const tree of [layer, standalone]) {
+    if (
+      !existsSync(join(tree, 'extensions/secret-sidecar')) ||
+      !existsSync(join(tree, 'secret-sidecar/index.mjs'))
+    ) {
+      throw new Error(`${tree} is incomplete: run "make build" first`);
+    }
   }
   const dir = await mkdtemp(join(tmpdir(), 'secret-sidecar-bench-'));
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
@@ -44,6 +58,8 @@ export async function prepareWorkspace(root: string): Promise<Workspace> {
     const opt = join(dir, 'opt');
     await cp(layer, opt, { recursive: true });
     await chmod(join(opt, 'extensions/secret-sidecar'), 0o755);
+    const optStandalone = join(dir, 'opt-standalone');
+    await cp(standalone, optStandalone, { recursive: true });
     const taskRoot = join(dir, 'task');
     await mkdir(taskRoot);
     await build({
@@ -61,16 +77,38 @@ export async function prepareWorkspace(root: string): Promise<Workspace> {
       banner: { js: BANNER },
       logLevel: 'warning',
     });
-    return { dir, extensionsDir: join(opt, 'extensions'), taskRoot, cleanup };
+    return {
+      dir,
+      extensionsDir: join(opt, 'extensions'),
+      standaloneExtensionsDir: join(optStandalone, 'extensions'),
+      standaloneLayerDir: optStandalone,
+      nodeLayerDir: opt,
+      taskRoot,
+      cleanup,
+    };
   } catch (err) {
     await cleanup();
     throw err;
   }
 }
 
-/** Bytes of `dist/secret-sidecar-layer.zip` and of the files it packs. */
-export async function layerSize(root: string): Promise<LayerSize> {
-  const zip = join(root, 'dist/secret-sidecar-layer.zip');
+/** Bytes of each flavour's zip and of the files it packs. */
+export async function layerSizes(root: string): Promise<Record<string, LayerSize>> {
+  return {
+    node: await layerSize(join(root, 'dist/secret-sidecar-layer.zip'), join(root, 'dist/layer')),
+    'standalone-x86_64': await layerSize(
+      join(root, 'dist/secret-sidecar-standalone-x86_64.zip'),
+      join(root, 'dist/layer-standalone-x86_64'),
+    ),
+    'standalone-arm64': await layerSize(
+      join(root, 'dist/secret-sidecar-standalone-arm64.zip'),
+      join(root, 'dist/layer-standalone-arm64'),
+    ),
+  };
+}
+
+/** Bytes of one layer zip and of the files of its tree. */
+export async function layerSize(zip: string, tree: string): Promise<LayerSize> {
   if (!existsSync(zip)) throw new Error(`${zip} is missing: run "make build" first`);
   const { size: zipBytes } = await stat(zip);
   let unzippedBytes = 0;
@@ -85,6 +123,6 @@ export async function layerSize(root: string): Promise<LayerSize> {
       }
     }
   };
-  await walk(join(root, 'dist/layer'));
+  await walk(tree);
   return { zipBytes, unzippedBytes, files };
 }

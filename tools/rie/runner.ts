@@ -90,10 +90,12 @@ async function main(): Promise<void> {
     await waitForPort(RIE_ADDRESS);
 
     // RIE initialises on the first invoke: registration, prefetch, the runtime's init.
+    const requested = performance.now();
     const init = await invoke({ op: 'init' });
+    report.timings.firstInvokeRequestMs = performance.now() - requested;
     report.timings.firstInvokeMs = Math.round(performance.now() - started);
     report.steps.init = init;
-    if (init.status === 200) {
+    if (init.status === 200 && !spec.initOnly) {
       report.steps.good = await invoke({ op: 'http', token: 'good', secretId: 'provider' });
       report.steps.none = await invoke({ op: 'http', token: 'none', secretId: 'provider' });
       report.steps.wrong = await invoke({ op: 'http', token: 'wrong', secretId: 'provider' });
@@ -132,10 +134,12 @@ async function prepareFilesystem(spec: ScenarioSpec): Promise<void> {
   const layer = spec.layerDir;
   const staged = '/opt';
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', staged]);
-  // The container-image layout: COPY <layer>/extensions/ /opt/extensions/ and
-  // COPY <layer>/secret-sidecar/ /opt/secret-sidecar/.
-  await cp(join(layer, 'extensions'), join(staged, 'extensions'), { recursive: true });
-  await cp(join(layer, 'secret-sidecar'), join(staged, 'secret-sidecar'), { recursive: true });
+  if (layer !== undefined) {
+    // The container-image layout: COPY <layer>/extensions/ /opt/extensions/ and
+    // COPY <layer>/secret-sidecar/ /opt/secret-sidecar/.
+    await cp(join(layer, 'extensions'), join(staged, 'extensions'), { recursive: true });
+    await cp(join(layer, 'secret-sidecar'), join(staged, 'secret-sidecar'), { recursive: true });
+  }
   const fn = new Map<string, Buffer>();
   for (const file of spec.functionFiles) fn.set(file.name, await readFile(file.path));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'mode=1777', 'tmpfs', '/tmp']);

@@ -19,14 +19,19 @@ export interface ScenarioSpec {
   readonly rie: string;
   /** Path of `moto_server`. */
   readonly moto: string;
-  /** A built layer tree (`extensions/`, `secret-sidecar/`). */
-  readonly layerDir: string;
+  /** A built layer tree (`extensions/`, `secret-sidecar/`); none = a function without the layer. */
+  readonly layerDir?: string;
   /** The function: `bootstrap` and its handler, copied to the task root. */
   readonly functionFiles: readonly { readonly name: string; readonly path: string }[];
   /** Cover every `node` on the Lambda PATH (a Python runtime has none). */
   readonly hideNode: boolean;
   /** Extra function environment. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Only the first invoke (RIE initialises on it), timed, then SIGTERM: what `make bench`
+   * measures. @default false (the whole conformance scenario)
+   */
+  readonly initOnly?: boolean;
 }
 
 /** What a scenario observed. */
@@ -34,7 +39,12 @@ export interface ScenarioReport {
   steps: Record<string, { status: number; body: unknown }>;
   /** Every line RIE, the runtime and the extension printed. */
   output: string[];
-  timings: { firstInvokeMs?: number };
+  timings: {
+    /** RIE spawn → the first invoke answered. */
+    firstInvokeMs?: number;
+    /** The first invoke request alone: init (extensions, runtime) plus the invoke. */
+    firstInvokeRequestMs?: number;
+  };
   shutdown?: { code: number | null; signal: string | null; ms: number };
   expected?: { first: string; second: string };
   /** Values that must appear in no output line. */

@@ -1,8 +1,9 @@
 /**
  * SECRET_SIDECAR_INIT_MODE through the real extension, with Secrets Manager answering
  * 400 ms late (a proxy in front of moto): `before-runtime` holds the runtime back until
- * the value is fetched and written; `parallel` lets the runtime start at once, reads that
- * arrive meanwhile wait on the fetch in flight, and everything is ready by the first invoke.
+ * the value is fetched and written; `parallel` lets the runtime start at once (the launcher
+ * registers before Node starts), the client library waits for the extension and the
+ * extension's reads wait on the fetch in flight, and everything is ready by the first invoke.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FaultProxy } from '../../../tools/fakes/fault-proxy.ts';
 import { type InitReport, LambdaSandbox } from '../../../tools/sandbox/index.ts';
+import { type BundledFunction, bundleFunction } from '../../support/bundle-function.ts';
 import { canary, MotoSeed, uniqueName } from '../../support/extension/aws.ts';
 import { type HttpSeen, writeTaskRoot } from '../../support/extension/handler.ts';
 import { copyLayer, type LayerCopy } from '../../support/extension/layer.ts';
@@ -53,11 +55,15 @@ interface Started {
   fetches(): number;
 }
 
-async function start(mode: string | undefined, folder: string): Promise<Started> {
+async function start(
+  mode: string | undefined,
+  folder: string,
+  functionRoot = taskRoot,
+): Promise<Started> {
   const before = proxy.calls.length;
   const sandbox = new LambdaSandbox({
     extensionsDir: layer.extensionsDir,
-    taskRoot,
+    taskRoot: functionRoot,
     handler: 'index.handler',
     env: {
       AWS_ENDPOINT_URL: proxy.endpoint,
@@ -66,7 +72,6 @@ async function start(mode: string | undefined, folder: string): Promise<Started>
       SECRET_SIDECAR_HTTP_PORT: String(await freePort()),
       SECRET_SIDECAR_DIR: join(scratch, folder),
       INIT_FILE: 'openai.json',
-      INIT_HTTP: '/secretsmanager/get?secretId=openai',
     },
   });
   const init = await sandbox.init();
@@ -109,13 +114,17 @@ describe('the parallel mode', () => {
     expect(s.init.runtime.spawnedAt).toBeLessThan(s.fetchArrivedAt + UPSTREAM_DELAY_MS);
   });
 
-  it("answers the init code's HTTP read once the fetch in flight lands, with the value", async () => {
-    const seen = (await s.sandbox.invoke({ op: 'initHttp' })).payload as HttpSeen;
-    expect(seen.status).toBe(200);
-    expect(seen.json?.SecretString).toBe(value);
+  it('is registered by its launcher, before Node has started, and takes the registration over', () => {
+    const [registration] = s.init.extensions;
+    const lines = s.sandbox.output.filter((l) => l.source === 'extension:secret-sidecar');
+    const first = lines[0];
+    expect(registration?.registeredAt).toBeLessThanOrEqual(first?.time ?? 0);
+    expect(lines.map((l) => l.line)).toContainEqual(
+      expect.stringMatching(/"message":"registered".*"by":"launcher"/),
+    );
   });
 
-  it('makes exactly one upstream call for the prefetch and that early read together', () => {
+  it('makes exactly one upstream call for the prefetch', () => {
     expect(s.fetches()).toBe(1);
   });
 
@@ -126,6 +135,27 @@ describe('the parallel mode', () => {
       await s.sandbox.invoke({ op: 'http', path: '/secretsmanager/get?secretId=openai' })
     ).payload as HttpSeen;
     expect(read.cache).toBe('hit');
+  });
+});
+
+describe('the parallel mode, with init code reading through the client library', () => {
+  let s: Started;
+  let fn: BundledFunction;
+  beforeAll(async () => {
+    fn = await bundleFunction('init-read');
+    s = await start('parallel', 'parallel-client', fn.taskRoot);
+  }, 30_000);
+  afterAll(async () => {
+    await s?.sandbox.shutdown();
+    await fn?.remove();
+  });
+
+  it('gets the value: the library waits for the extension, which waits on the fetch in flight', async () => {
+    expect((await s.sandbox.invoke({})).payload).toEqual({ ok: true, value });
+  });
+
+  it('makes exactly one upstream call for the prefetch and that early read together', () => {
+    expect(s.fetches()).toBe(1);
   });
 });
 

@@ -1,8 +1,7 @@
 /**
  * The function code integration tests run in the sandbox: an ES module whose
- * module scope reads the prefetched file (as a user's init code would) and, with
- * INIT_HTTP, reads a path of the HTTP API; and a handler that reads through the file
- * or the HTTP API and returns what it saw.
+ * module scope reads the prefetched file (as a user's init code would), and a
+ * handler that reads through the file or the HTTP API and returns what it saw.
  */
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,15 +46,10 @@ function get(path, { method = 'GET', headers } = {}) {
   });
 }
 
-// INIT_HTTP: the init code reads through the HTTP API instead (the parallel init mode).
-const atInitHttp = process.env.INIT_HTTP ? await get(process.env.INIT_HTTP) : undefined;
-
 export const handler = async (event) => {
   switch (event.op) {
     case 'init':
       return atInit;
-    case 'initHttp':
-      return atInitHttp;
     case 'file': {
       const path = DIR + '/' + event.file;
       return {

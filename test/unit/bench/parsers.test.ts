@@ -6,11 +6,14 @@ import { DIRECT_USER_AGENT } from '../../../tools/bench/methods.ts';
 import { parseProcStatus } from '../../../tools/bench/rss.ts';
 
 describe('parseProcStatus', () => {
-  it('reads VmRSS and VmHWM in bytes', () => {
-    const status = 'Name:\tnode\nVmHWM:\t   80000 kB\nVmRSS:\t   75264 kB\nThreads:\t11\n';
+  it('reads VmRSS, VmHWM, RssAnon and RssFile in bytes', () => {
+    const status =
+      'Name:\tnode\nVmHWM:\t   80000 kB\nVmRSS:\t   75264 kB\nRssAnon:\t   33000 kB\nRssFile:\t   42000 kB\nThreads:\t11\n';
     expect(parseProcStatus(status)).toEqual({
       rssBytes: 75264 * 1024,
       peakRssBytes: 80000 * 1024,
+      anonBytes: 33000 * 1024,
+      fileBytes: 42000 * 1024,
     });
   });
 

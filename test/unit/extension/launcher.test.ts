@@ -31,7 +31,7 @@ const dash =
 function fakeNode(path: string, version: string): void {
   writeFileSync(
     path,
-    `#!/bin/sh\nif [ "$1" = --version ]; then echo ${version}; exit 0; fi\necho "node=$0 NODE_OPTIONS=\${NODE_OPTIONS-unset} NODE_PATH=\${NODE_PATH-unset} args=$*"\n`,
+    `#!/bin/sh\nif [ "$1" = --version ]; then echo ${version}; exit 0; fi\necho "node=$0 NODE_OPTIONS=\${NODE_OPTIONS-unset} NODE_PATH=\${NODE_PATH-unset} ID=\${SECRET_SIDECAR_EXTENSION_ID-unset} args=$*"\n`,
   );
   chmodSync(path, 0o755);
 }
@@ -107,13 +107,14 @@ function path(): string {
 }
 
 /** Runs the launcher with PATH `p` (asynchronously: the fake API answers from this process). */
-async function runWith(launcher: string, p: string) {
+async function runWith(launcher: string, p: string, env: Record<string, string> = {}) {
   const child = spawn(dash, [launcher], {
     env: {
       PATH: p,
       AWS_LAMBDA_RUNTIME_API: apiAddress,
       NODE_OPTIONS: '--require /var/task/hook.js',
       NODE_PATH: '/var/task/node_modules',
+      ...env,
     },
   });
   let stdout = '';
@@ -185,6 +186,41 @@ describe('the launcher, under dash', () => {
       });
     },
   );
+
+  it('registers itself in the parallel init mode and hands the identifier to the extension', async () => {
+    const launcher = layer();
+    const p = path();
+    fakeNode(join(work, 'bin/node'), 'v22.11.0');
+    const out = await runWith(launcher, p, { SECRET_SIDECAR_INIT_MODE: 'parallel' });
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.path).toBe('/2020-01-01/extension/register');
+    expect(reported[0]?.headers['lambda-extension-name']).toBe('secret-sidecar');
+    expect(JSON.parse(reported[0]?.body ?? '{}')).toEqual({ events: ['INVOKE', 'SHUTDOWN'] });
+    expect(out.stdout).toContain('ID=c0ffee00-0000-4000-8000-000000000001');
+  });
+
+  it.each([
+    ['the default init mode', {}],
+    [
+      'events of its own',
+      { SECRET_SIDECAR_INIT_MODE: 'parallel', SECRET_SIDECAR_EVENTS: 'SHUTDOWN' },
+    ],
+  ])('leaves registration to the extension with %s', async (_, env) => {
+    const launcher = layer();
+    const p = path();
+    fakeNode(join(work, 'bin/node'), 'v22.11.0');
+    const out = await runWith(launcher, p, env);
+    expect(reported).toEqual([]);
+    expect(out.stdout).toContain('ID=unset');
+  });
+
+  it("never passes on an identifier from the function's environment", async () => {
+    const launcher = layer();
+    const p = path();
+    fakeNode(join(work, 'bin/node'), 'v22.11.0');
+    const out = await runWith(launcher, p, { SECRET_SIDECAR_EXTENSION_ID: 'spoofed' });
+    expect(out.stdout).toContain('ID=unset');
+  });
 
   it('is plain POSIX sh: dash parses it', () => {
     expect(spawnSync(dash, ['-n', LAUNCHER]).status).toBe(0);
