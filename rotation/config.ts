@@ -64,3 +64,22 @@ export function loadRotationConfig(env: Env): RotationConfig {
   r.done();
   return deepFreeze(config);
 }
+
+/** Longest wait between two testSecret attempts (the back-off doubles up to it). */
+export const MAX_TEST_BACKOFF_MS = 30_000;
+
+/** Secrets Manager reads and writes around the provider calls of one step, at most. */
+const STORE_CALLS_MS = 15_000;
+
+/**
+ * The longest one rotation step can take with these settings: testSecret's attempts, each
+ * bounded by {@link PROVIDER_HTTP_TIMEOUT_MS}, the back-off between them, and the
+ * Secrets Manager calls around them. The function's timeout must be longer.
+ */
+export function worstCaseStepMs(o: { testAttempts: number; testBackoffMs: number }): number {
+  let backoff = 0;
+  for (let attempt = 1; attempt < o.testAttempts; attempt++) {
+    backoff += Math.min(o.testBackoffMs * 2 ** (attempt - 1), MAX_TEST_BACKOFF_MS);
+  }
+  return o.testAttempts * PROVIDER_HTTP_TIMEOUT_MS + backoff + STORE_CALLS_MS;
+}

@@ -35,7 +35,8 @@ const PRINTABLE = /^[ -~]+$/;
 const TOKEN_MIN = 32;
 const TOKEN_MAX = 64;
 const MAX_SECRET_ID = 2048;
-const MAX_ROTATION_TOKEN = 4096;
+/** RotationToken, as PutSecretValue takes it (Secrets Manager API reference). */
+const ROTATION_TOKEN = /^[a-zA-Z0-9-]{36,256}$/;
 
 /**
  * Parses `{Step, SecretId, ClientRequestToken, RotationToken?}`.
@@ -60,14 +61,9 @@ export function parseRotationEvent(input: unknown): RotationEvent {
   let rotationToken: string | undefined;
   if (ev.RotationToken !== undefined && ev.RotationToken !== null) {
     // Never echo the value: it is a credential.
-    if (
-      typeof ev.RotationToken !== 'string' ||
-      ev.RotationToken.length === 0 ||
-      ev.RotationToken.length > MAX_ROTATION_TOKEN ||
-      !PRINTABLE.test(ev.RotationToken)
-    ) {
+    if (typeof ev.RotationToken !== 'string' || !ROTATION_TOKEN.test(ev.RotationToken)) {
       problems.push(
-        `RotationToken must be a string of 1 to ${MAX_ROTATION_TOKEN} printable ASCII characters when present`,
+        'RotationToken must be 36 to 256 characters of letters, digits and "-" when present (the pattern PutSecretValue accepts)',
       );
     } else {
       rotationToken = ev.RotationToken;

@@ -89,6 +89,13 @@ export function createRotationHandler(deps: RotationHandlerDeps): RotationHandle
         { errorType: 'InvalidAdminSecret' },
       );
     }
+    if ((parsed as { placeholder?: unknown }).placeholder === true) {
+      throw new SidecarError(
+        ErrorCode.ConfigInvalid,
+        `the admin secret (${RotationEnv.AdminSecretArn}) still holds the placeholder written at deployment: put the provider's admin credential in it (docs/rotation.md)`,
+        { errorType: 'InvalidAdminSecret' },
+      );
+    }
     return parsed as Record<string, unknown>;
   };
 
@@ -116,6 +123,7 @@ export function createRotationHandler(deps: RotationHandlerDeps): RotationHandle
         kms: deps.kms,
         httpTimeoutMs: deps.config.httpTimeoutMs,
         sleep: deps.sleep ?? realSleep,
+        now: () => clock.now(),
       },
       testAttempts: deps.config.testAttempts,
       testBackoffMs: deps.config.testBackoffMs,

@@ -14,6 +14,7 @@ import {
   serializeProviderSecret,
 } from '../shared/provider-secret.ts';
 import type { Redactor } from '../shared/redact.ts';
+import { MAX_TEST_BACKOFF_MS } from './config.ts';
 import { type RotationEvent, RotationStep } from './event.ts';
 import type { IssuerDeps, IssuerFactory, KeyIssuer } from './issuers/types.ts';
 import { type SecretMetadata, type SecretsStore, Stage } from './secrets-store.ts';
@@ -37,9 +38,6 @@ export interface RotatorOptions {
   readonly redactor: Redactor;
   sleep(ms: number): Promise<void>;
 }
-
-/** Longest wait between two testSecret attempts. */
-const MAX_BACKOFF_MS = 30_000;
 
 /** Errors worth another verification attempt: propagation delay or a transient failure. */
 const RETRYABLE = [
@@ -146,7 +144,8 @@ export class Rotator {
       previous?.keyId && previous.keyId !== current.keyId && previous.keyId !== issued.keyId
         ? { provider: previous.provider, keyId: previous.keyId }
         : undefined;
-    const { retires: _old, ...base } = current;
+    // The first real key replaces the deploy's placeholder: the flag does not carry over.
+    const { retires: _old, placeholder: _placeholder, ...base } = current;
     const pending: ProviderSecret = {
       ...base,
       apiKey: issued.apiKey,
@@ -201,6 +200,17 @@ export class Rotator {
     // createSecret never filled. Check the current key and the issuer's admin access instead.
     const current = await this.#mustRead(meta.arn, Stage.Current, undefined);
     this.#note(current);
+    if (current.placeholder === true) {
+      // A fresh deployment: AWSCURRENT is the deploy's random placeholder and the admin
+      // credential may still be one too. Nothing can be verified until the first rotation.
+      this.#o.logger.info('skipped the configuration test', {
+        issuer: current.provider,
+        secretArn: meta.arn,
+        reason:
+          'AWSCURRENT is the placeholder written at deployment and has never been rotated; the first rotation verifies the new key',
+      });
+      return { outcome: 'skipped', issuer: current.provider, keyId: undefined };
+    }
     const issuer = this.#issuer(current.provider);
     await this.#verify(current);
     await issuer.listManaged(tagPrefix(meta.arn));
@@ -314,7 +324,7 @@ export class Rotator {
         return;
       } catch (err) {
         if (attempt >= this.#o.testAttempts || !hasCode(err, ...RETRYABLE)) throw err;
-        const wait = Math.min(this.#o.testBackoffMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+        const wait = Math.min(this.#o.testBackoffMs * 2 ** (attempt - 1), MAX_TEST_BACKOFF_MS);
         this.#o.logger.warn('key not accepted yet; retrying', {
           issuer: key.provider,
           keyId: key.keyId,

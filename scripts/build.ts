@@ -37,6 +37,8 @@ export const ENTRIES = [
   { in: 'rotation/index.ts', out: 'rotation/index.mjs', minify: false },
   { in: 'inference/index.ts', out: 'inference/index.mjs', minify: false },
   { in: 'inference/stream.ts', out: 'inference-stream/index.mjs', minify: false },
+  // The operator's key-pool tool (Anthropic): run with Node, `node dist/pool-cli/index.mjs`.
+  { in: 'rotation/cli/pool-main.ts', out: 'pool-cli/index.mjs', minify: false },
   // Dev tool: the runtime loop the local Lambda sandbox runs handlers in.
   { in: 'tools/sandbox/runtime.ts', out: 'sandbox/runtime.mjs', minify: false },
 ] as const;

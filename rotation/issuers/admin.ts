@@ -63,6 +63,19 @@ export class AdminFields {
     return v.replace(/\/+$/, '');
   }
 
+  /** An optional whole number within `range`. */
+  integer(name: string, range: { min: number; max: number }): number | undefined {
+    const v = this.#src[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < range.min || v > range.max) {
+      this.#problems.push(
+        `${name} must be a whole number from ${range.min} to ${range.max} when present`,
+      );
+      return undefined;
+    }
+    return v;
+  }
+
   /** An optional string field. */
   optional(name: string): string | undefined {
     const v = this.#src[name];

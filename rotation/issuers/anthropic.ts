@@ -15,7 +15,7 @@ import { apiBaseURL, type ProviderSecret } from '../../shared/provider-secret.ts
 import { RotationEnv } from '../config.ts';
 import { AdminFields } from './admin.ts';
 import { expectJson, joinUrl, providerError, requestJson } from './http.ts';
-import { KeyPoolStore } from './key-pool.ts';
+import { KeyPoolStore, type PoolEntry } from './key-pool.ts';
 import type {
   IssuedKey,
   IssueRequest,
@@ -30,6 +30,8 @@ export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 export const ANTHROPIC_VERSION = '2023-06-01';
 
 const NAME = 'Anthropic';
+/** A pool key that expires sooner than this is not handed out: it would lapse as AWSCURRENT. */
+const MIN_REMAINING_LIFETIME_MS = 7 * 86_400_000;
 
 /** Status a superseded key is given. */
 export type RetireStatus = 'inactive' | 'archived';
@@ -77,6 +79,29 @@ export const anthropicIssuer: IssuerFactory = (deps) => {
     const s = (res.body as { status?: unknown } | undefined)?.status;
     return typeof s === 'string' ? s : 'unknown';
   };
+  /** Whether a pool key can still be handed out: active or inactive, and not about to expire. */
+  const keyState = async (
+    a: AnthropicAdmin,
+    keyId: string,
+  ): Promise<{ usable: boolean; reason?: string }> => {
+    const res = await requestJson(NAME, 'get API key', keyUrl(a, keyId), {
+      headers: headers(a),
+      timeoutMs: deps.httpTimeoutMs,
+    });
+    if (res.status === 404) return { usable: false, reason: 'not found' };
+    if (res.status < 200 || res.status > 299) throw providerError(NAME, 'get API key', res);
+    const body = (res.body ?? {}) as { status?: unknown; expires_at?: unknown };
+    if (body.status !== 'active' && body.status !== 'inactive') {
+      return { usable: false, reason: `status ${String(body.status)}` };
+    }
+    if (typeof body.expires_at === 'string') {
+      const at = Date.parse(body.expires_at);
+      if (Number.isFinite(at) && at - deps.now() < MIN_REMAINING_LIFETIME_MS) {
+        return { usable: false, reason: `expires at ${body.expires_at}` };
+      }
+    }
+    return { usable: true };
+  };
   const setStatus = async (a: AnthropicAdmin, keyId: string, to: string): Promise<void> => {
     await expectJson(NAME, `set API key status to ${to}`, keyUrl(a, keyId), {
       method: 'POST',
@@ -91,23 +116,55 @@ export const anthropicIssuer: IssuerFactory = (deps) => {
 
     async issue(req: IssueRequest): Promise<IssuedKey> {
       const store = poolStore();
-      const current = await store.read();
+      const current = await store.readFor(req.secretArn);
       const mine = current.keys.find((k) => k.claimedBy === req.tag);
       if (mine) return { keyId: mine.keyId, apiKey: mine.apiKey, reused: true };
-      const free = current.keys.filter((k) => k.claimedBy === undefined);
-      const pick = free[0];
-      const remaining = Math.max(free.length - 1, 0);
+      // Keys the Console let expire (or that were archived) can never be used: drop them.
+      const a = await loadAdmin();
+      const unusable = new Set<string>();
+      let pick: PoolEntry | undefined;
+      for (const k of current.keys) {
+        if (k.claimedBy !== undefined) continue;
+        const state = await keyState(a, k.keyId);
+        if (state.usable) {
+          pick = k;
+          break;
+        }
+        unusable.add(k.keyId);
+        deps.logger.warn('skipped unusable pool key', {
+          issuer: 'anthropic',
+          keyId: k.keyId,
+          reason: state.reason,
+        });
+      }
+      const kept = current.keys.filter((k) => !unusable.has(k.keyId));
+      const remaining = kept.filter((k) => k.claimedBy === undefined && k !== pick).length;
       deps.metrics.record(MetricName.KeyPoolRemaining, remaining, MetricUnit.Count);
       if (!pick) {
+        if (unusable.size > 0) await store.write({ boundTo: current.boundTo, keys: kept });
         throw new SidecarError(
           ErrorCode.Conflict,
-          `the Anthropic key pool is empty: add pre-provisioned keys to the ${RotationEnv.KeyPoolSecretArn} secret (see docs/rotation.md)`,
+          `the Anthropic key pool has no usable key${unusable.size > 0 ? ` (${unusable.size} expired or archived dropped)` : ''}: add pre-provisioned keys to the ${RotationEnv.KeyPoolSecretArn} secret (see docs/rotation.md)`,
           { errorType: 'KeyPoolEmpty' },
         );
       }
+      const claimed = pick;
       await store.write({
-        keys: current.keys.map((k) => (k === pick ? { ...k, claimedBy: req.tag } : k)),
+        boundTo: current.boundTo,
+        keys: kept.map((k) =>
+          k === claimed ? { ...k, claimedBy: req.tag, claimedFor: req.secretArn } : k,
+        ),
       });
+      // No conditional write in Secrets Manager: read the claim back before using the key.
+      const after = await store.readFor(req.secretArn);
+      const entry = after.keys.find((k) => k.keyId === claimed.keyId);
+      if (entry?.claimedBy !== req.tag || entry.claimedFor !== req.secretArn) {
+        throw new SidecarError(
+          ErrorCode.Conflict,
+          `the Anthropic key pool changed while key ${claimed.keyId} was being claimed; the next attempt claims again`,
+          { errorType: 'KeyPoolClaimLost' },
+        );
+      }
       if (remaining < deps.poolLowWatermark) {
         deps.logger.warn('key pool low', {
           issuer: 'anthropic',
@@ -115,7 +172,7 @@ export const anthropicIssuer: IssuerFactory = (deps) => {
           lowWatermark: deps.poolLowWatermark,
         });
       }
-      return { keyId: pick.keyId, apiKey: pick.apiKey, reused: false };
+      return { keyId: claimed.keyId, apiKey: claimed.apiKey, reused: false };
     },
 
     async activate(key: ProviderSecret): Promise<boolean> {
@@ -154,7 +211,7 @@ export const anthropicIssuer: IssuerFactory = (deps) => {
         const store = poolStore();
         const p = await store.read();
         if (p.keys.some((k) => k.keyId === keyId)) {
-          await store.write({ keys: p.keys.filter((k) => k.keyId !== keyId) });
+          await store.write({ boundTo: p.boundTo, keys: p.keys.filter((k) => k.keyId !== keyId) });
         }
       }
       return result;

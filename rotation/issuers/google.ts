@@ -1,16 +1,22 @@
 /**
  * Google issuer: API Keys API v2 (`apikeys.googleapis.com`), keys restricted to
- * `generativelanguage.googleapis.com`.
+ * `generativelanguage.googleapis.com` and bound to a service account (`serviceAccountEmail`):
+ * since September 2026 Gemini rejects requests made with standard, unbound keys
+ * (ai.google.dev/gemini-api/docs/api-key, read 2026-12-01).
  *  - mint:   POST /v2/projects/{p}/locations/global/keys?keyId={id} → long-running operation,
  *            polled with GET /v2/{operation}; the value is read with GET /v2/{key}/keyString
  *  - revoke: DELETE /v2/{key} (soft delete, restorable for 30 days)
- *  - verify: GET {baseURL}/models?pageSize=1 with `x-goog-api-key`.
+ *  - verify: GET {apiBaseURL}/models?pageSize=1 with `x-goog-api-key`.
  * The key id is derived from the rotation tag, so a retried createSecret finds the key an
  * earlier attempt created and reads its value back instead of minting another.
- * The admin credential is a service-account key used for the OAuth 2.0 JWT-bearer grant.
+ * The admin credential is a service-account key; its OAuth 2.0 access token comes from the
+ * official google-auth-library (JWT-bearer grant). A failed operation that needs a human
+ * (permission denied, an org policy) is a configuration error naming what to change, not an
+ * outage.
  */
 
-import { createHash, createPrivateKey, createSign } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { gaxios, JWT } from 'google-auth-library';
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import { apiBaseURL, type ProviderSecret } from '../../shared/provider-secret.ts';
 import { RotationEnv } from '../config.ts';
@@ -35,6 +41,9 @@ export const GEMINI_SERVICE = 'generativelanguage.googleapis.com';
 export const TAG_ANNOTATION = 'secret-sidecar/rotation-tag';
 
 const NAME = 'Google API Keys';
+/** The org policy that blocks binding keys to service accounts by default. */
+export const BINDING_ORG_POLICY = 'iam.managed.disableServiceAccountApiKeyCreation';
+const EMAIL = /^[a-z0-9-]+@[a-z0-9-]+\.iam\.gserviceaccount\.com$/;
 const SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 const OPERATION_POLLS = 20;
 const MAX_PAGES = 50;
@@ -45,7 +54,8 @@ interface GoogleAdmin {
   readonly privateKey: string;
   readonly tokenURL: string;
   readonly adminBaseURL: string;
-  readonly serviceAccountEmail: string | undefined;
+  /** The service account every minted key is bound to. */
+  readonly serviceAccountEmail: string;
 }
 
 /** The API key id for a rotation tag: `rot-` + 40 hex characters (Google allows 63). */
@@ -55,11 +65,11 @@ export function googleKeyId(tag: string): string {
 
 /**
  * Builds the Google issuer. Admin secret:
- * `{projectId, serviceAccountKey: {client_email, private_key, token_uri?}, adminBaseURL?, tokenURL?, serviceAccountEmail?}`.
+ * `{projectId, serviceAccountEmail, serviceAccountKey: {client_email, private_key, token_uri?}, adminBaseURL?, tokenURL?}`.
  */
 export const googleIssuer: IssuerFactory = (deps) => {
   let admin: GoogleAdmin | undefined;
-  let accessToken: string | undefined;
+  let client: JWT | undefined;
 
   const loadAdmin = async (): Promise<GoogleAdmin> => {
     if (admin) return admin;
@@ -83,7 +93,11 @@ export const googleIssuer: IssuerFactory = (deps) => {
       privateKey,
       tokenURL: f.url('tokenURL', tokenUri),
       adminBaseURL: f.url('adminBaseURL', GOOGLE_ADMIN_BASE_URL),
-      serviceAccountEmail: f.optional('serviceAccountEmail'),
+      serviceAccountEmail: f.string('serviceAccountEmail', {
+        re: EMAIL,
+        allowed:
+          'the email of the service account the keys are bound to (<name>@<project>.iam.gserviceaccount.com): Gemini rejects unbound keys since September 2026',
+      }),
     };
     f.done();
     admin = parsed;
@@ -91,19 +105,23 @@ export const googleIssuer: IssuerFactory = (deps) => {
   };
 
   const token = async (a: GoogleAdmin): Promise<string> => {
-    if (accessToken) return accessToken;
-    const assertion = signJwt(a);
-    const body = await expectJson(NAME, 'token exchange', a.tokenURL, {
-      method: 'POST',
-      form: new URLSearchParams({
-        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-        assertion,
-      }),
-      timeoutMs: deps.httpTimeoutMs,
-    });
-    const t = stringField(body, 'access_token', NAME, 'token exchange');
+    client ??= jwtClient(a, deps.httpTimeoutMs);
+    let t: string | null | undefined;
+    try {
+      t = (await client.getAccessToken()).token;
+    } catch (err) {
+      throw tokenError(err);
+    }
+    if (!t) {
+      throw new SidecarError(
+        ErrorCode.UpstreamRejected,
+        `${NAME} token exchange: no access token`,
+        {
+          errorType: 'ProviderError',
+        },
+      );
+    }
     deps.redactor.register(t);
-    accessToken = t;
     return t;
   };
 
@@ -118,9 +136,7 @@ export const googleIssuer: IssuerFactory = (deps) => {
     let current = op as { name?: unknown; done?: unknown; error?: unknown; response?: unknown };
     for (let i = 0; i < OPERATION_POLLS; i++) {
       if (current.done === true) {
-        if (current.error !== undefined) {
-          throw providerError(NAME, what, { status: 500, body: { error: current.error } });
-        }
+        if (current.error !== undefined) throw operationError(what, current.error, a);
         return current.response;
       }
       if (typeof current.name !== 'string') break;
@@ -191,7 +207,7 @@ export const googleIssuer: IssuerFactory = (deps) => {
             displayName: req.tag.slice(0, 63),
             restrictions: { apiTargets: [{ service: GEMINI_SERVICE }] },
             annotations: { [TAG_ANNOTATION]: req.tag },
-            ...(a.serviceAccountEmail ? { serviceAccountEmail: a.serviceAccountEmail } : {}),
+            serviceAccountEmail: a.serviceAccountEmail,
           },
           timeoutMs: deps.httpTimeoutMs,
         },
@@ -200,8 +216,12 @@ export const googleIssuer: IssuerFactory = (deps) => {
         // Created concurrently by another attempt: read it back.
         return { keyId: id, apiKey: await keyString(a, name), reused: true };
       }
-      if (create.status < 200 || create.status > 299)
-        throw providerError(NAME, 'create key', create);
+      if (create.status < 200 || create.status > 299) {
+        throw (
+          configurationError('create key', create.body, a) ??
+          providerError(NAME, 'create key', create)
+        );
+      }
       await waitForOperation(a, create.body, 'create key');
       return { keyId: id, apiKey: await keyString(a, name), reused: false };
     },
@@ -280,27 +300,110 @@ export const googleIssuer: IssuerFactory = (deps) => {
   return issuer;
 };
 
-/** Signs the OAuth 2.0 JWT-bearer assertion (RS256) for the service account. */
-function signJwt(a: GoogleAdmin): string {
-  const now = Math.floor(Date.now() / 1000);
-  const b64 = (x: unknown) => Buffer.from(JSON.stringify(x)).toString('base64url');
-  const unsigned = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({
-    iss: a.clientEmail,
-    scope: SCOPE,
-    aud: a.tokenURL,
-    iat: now,
-    exp: now + 3600,
-  })}`;
-  let key: ReturnType<typeof createPrivateKey>;
-  try {
-    key = createPrivateKey(a.privateKey);
-  } catch (err) {
-    throw new SidecarError(
+/**
+ * The google-auth-library client for the admin service account. Its token endpoint is
+ * Google's (`oauth2.googleapis.com/token`, fixed in the library); a `tokenURL` elsewhere (a
+ * private endpoint, or a test's) is reached by rewriting that one URL in its transport.
+ */
+function jwtClient(a: GoogleAdmin, timeoutMs: number): JWT {
+  const transporter = new gaxios.Gaxios({ timeout: timeoutMs, retry: false });
+  if (a.tokenURL !== GOOGLE_TOKEN_URL) {
+    transporter.interceptors.request.add({
+      resolved: async (o) =>
+        String(o.url) === GOOGLE_TOKEN_URL ? { ...o, url: new URL(a.tokenURL) } : o,
+    });
+  }
+  return new JWT({ email: a.clientEmail, key: a.privateKey, scopes: [SCOPE], transporter });
+}
+
+/** google-auth-library's failure, mapped once: a refused credential is configuration. */
+function tokenError(err: unknown): SidecarError {
+  const status = err instanceof gaxios.GaxiosError ? err.status : undefined;
+  const data =
+    err instanceof gaxios.GaxiosError ? (err.response?.data as { error?: unknown }) : undefined;
+  const oauth =
+    typeof data?.error === 'string' ? data.error.replace(/[^a-z_]/g, '').slice(0, 40) : '';
+  if (status === 400 || status === 401 || status === 403) {
+    return new SidecarError(
+      ErrorCode.ConfigInvalid,
+      `the google admin secret (${RotationEnv.AdminSecretArn}) was refused by the token endpoint (HTTP ${status}${oauth ? ` ${oauth}` : ''}): check serviceAccountKey`,
+      { cause: err, errorType: 'InvalidAdminSecret' },
+    );
+  }
+  if (status !== undefined) {
+    return providerError(NAME, 'token exchange', { status, body: undefined });
+  }
+  if (err instanceof Error && /private key|PEM|DECODER|asn1/i.test(err.message)) {
+    return new SidecarError(
       ErrorCode.ConfigInvalid,
       `the google admin secret (${RotationEnv.AdminSecretArn}) is invalid: serviceAccountKey.private_key is not a PEM private key`,
       { cause: err, errorType: 'InvalidAdminSecret' },
     );
   }
-  const signature = createSign('RSA-SHA256').update(unsigned).sign(key).toString('base64url');
-  return `${unsigned}.${signature}`;
+  return new SidecarError(
+    ErrorCode.UpstreamUnavailable,
+    `${NAME} token exchange: could not connect`,
+    {
+      cause: err,
+      errorType: 'ProviderUnavailable',
+    },
+  );
+}
+
+/** `google.rpc.Code` values that a retry will not fix. */
+const PERMANENT: Readonly<Record<number, string>> = {
+  3: 'INVALID_ARGUMENT',
+  5: 'NOT_FOUND',
+  7: 'PERMISSION_DENIED',
+  9: 'FAILED_PRECONDITION',
+  16: 'UNAUTHENTICATED',
+};
+
+/** What a human must change, for a refusal that needs one; undefined for anything else. */
+function configurationError(what: string, body: unknown, a: GoogleAdmin): SidecarError | undefined {
+  const e = (body as { error?: { status?: unknown; message?: unknown } } | undefined)?.error;
+  const status = typeof e?.status === 'string' ? e.status : undefined;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  if (status !== 'PERMISSION_DENIED' && status !== 'FAILED_PRECONDITION') return undefined;
+  return new SidecarError(
+    ErrorCode.ConfigInvalid,
+    `${NAME} ${what} was refused (${status}): ${fix(status, message, a)}`,
+    {
+      errorType: 'ProviderConfiguration',
+    },
+  );
+}
+
+function fix(status: string, message: string, a: GoogleAdmin): string {
+  if (message.includes(BINDING_ORG_POLICY) || status === 'FAILED_PRECONDITION') {
+    return `lift the org policy ${BINDING_ORG_POLICY} for project ${a.projectId}, which blocks binding API keys to service accounts (docs/rotation.md, "Google")`;
+  }
+  if (message.includes('actAs')) {
+    return `grant the rotation's service account ${a.clientEmail} iam.serviceAccounts.actAs (roles/iam.serviceAccountUser) on ${a.serviceAccountEmail}`;
+  }
+  return `grant ${a.clientEmail} roles/serviceusage.apiKeysAdmin on project ${a.projectId}, and iam.serviceAccounts.actAs on ${a.serviceAccountEmail}`;
+}
+
+/** A finished operation's `google.rpc.Status`: configuration when a retry cannot help. */
+function operationError(what: string, error: unknown, a: GoogleAdmin): SidecarError {
+  const e = (error ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'number' ? e.code : undefined;
+  const status = code === undefined ? undefined : PERMANENT[code];
+  if (status !== undefined) {
+    const message = typeof e.message === 'string' ? e.message : '';
+    const fixText =
+      status === 'PERMISSION_DENIED' || status === 'FAILED_PRECONDITION'
+        ? fix(status, message, a)
+        : 'the request was refused: check the admin secret';
+    return new SidecarError(
+      ErrorCode.ConfigInvalid,
+      `${NAME} ${what}: the operation failed (${status}): ${fixText}`,
+      { errorType: 'ProviderConfiguration' },
+    );
+  }
+  return new SidecarError(
+    ErrorCode.UpstreamUnavailable,
+    `${NAME} ${what}: the operation failed (code ${code ?? 'unknown'}); it may succeed on retry`,
+    { errorType: 'ProviderError' },
+  );
 }

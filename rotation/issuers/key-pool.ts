@@ -1,9 +1,17 @@
 /**
  * The key-pool secret for issuers that cannot mint keys by API (Anthropic).
  * An operator pre-provisions keys into it; createSecret claims one per rotation
- * (recording the rotation tag, so a retry finds the same key), and revocation removes it.
+ * (recording the rotation tag, so a retry finds the same key, and the claiming secret), and
+ * revocation removes it.
  *
- * Shape: `{"keys": [{"keyId": "apikey_...", "apiKey": "sk-ant-...", "claimedBy"?: "rot-..."}]}`.
+ * A pool serves exactly one rotated secret (`boundTo`): Secrets Manager has no conditional
+ * write, so two secrets drawing from one pool could both claim the same key. With one
+ * secret per pool, the only concurrent writers are retries of the same rotation, which claim
+ * for the same tag. Operators append keys with {@link mergePoolKeys} (the pool CLI), which
+ * never drops a claim.
+ *
+ * Shape: `{"boundTo": "<secret ARN>", "keys": [{"keyId": "apikey_...", "apiKey": "sk-ant-...",
+ * "claimedBy"?: "rot-...", "claimedFor"?: "<secret ARN>"}]}`.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -19,11 +27,48 @@ export interface PoolEntry {
   readonly apiKey: string;
   /** Rotation tag of the rotation that took this key. */
   readonly claimedBy?: string | undefined;
+  /** ARN of the secret that rotation was for. */
+  readonly claimedFor?: string | undefined;
 }
 
 /** A pool read from its secret. */
 export interface KeyPool {
+  /** The one secret this pool serves. */
+  readonly boundTo: string;
   readonly keys: readonly PoolEntry[];
+}
+
+/** The pool's `boundTo` field, named once for messages. */
+export const POOL_BINDING_FIELD = 'boundTo';
+
+/**
+ * Appends `added` to `pool`: keys already there (by keyId) are left as they are, claims
+ * included. Throws naming the first entry that is not `{keyId, apiKey}`.
+ */
+export function mergePoolKeys(pool: KeyPool, added: readonly unknown[]): KeyPool {
+  const known = new Set(pool.keys.map((k) => k.keyId));
+  const fresh: PoolEntry[] = [];
+  added.forEach((k, i) => {
+    const e = k as Record<string, unknown> | null;
+    if (
+      typeof e !== 'object' ||
+      e === null ||
+      typeof e.keyId !== 'string' ||
+      e.keyId === '' ||
+      typeof e.apiKey !== 'string' ||
+      e.apiKey === ''
+    ) {
+      throw new SidecarError(
+        ErrorCode.BadRequest,
+        `added key ${i} must be {"keyId": <string>, "apiKey": <string>}`,
+        { errorType: 'InvalidKeyPool' },
+      );
+    }
+    if (known.has(e.keyId)) return;
+    known.add(e.keyId);
+    fresh.push({ keyId: e.keyId, apiKey: e.apiKey });
+  });
+  return { boundTo: pool.boundTo, keys: [...pool.keys, ...fresh] };
 }
 
 /** Reads and writes the pool secret. */
@@ -61,6 +106,20 @@ export class KeyPoolStore {
     await this.#store.putCurrent(this.#arn, { token: randomUUID(), value: JSON.stringify(pool) });
   }
 
+  /** The pool, after checking it serves `secretArn`. */
+  async readFor(secretArn: string): Promise<KeyPool> {
+    const pool = await this.read();
+    if (pool.boundTo !== secretArn) {
+      throw new SidecarError(
+        ErrorCode.ConfigInvalid,
+        `the key pool (${RotationEnv.KeyPoolSecretArn}) serves ${pool.boundTo === '' ? 'no secret' : `another secret, ${pool.boundTo}`}; ` +
+          `a pool serves exactly one secret: set its "${POOL_BINDING_FIELD}" to ${secretArn}, or give this secret its own pool`,
+        { errorType: 'KeyPoolNotBound' },
+      );
+    }
+    return pool;
+  }
+
   #parse(raw: string): KeyPool {
     const bad = (problem: string) =>
       new SidecarError(ErrorCode.BadRequest, `the key-pool secret is invalid: ${problem}`, {
@@ -73,7 +132,12 @@ export class KeyPoolStore {
       throw bad('it must be a JSON object {"keys": [...]}');
     }
     const keys = (parsed as { keys?: unknown } | null)?.keys;
-    if (!Array.isArray(keys)) throw bad('it must be a JSON object {"keys": [...]}');
+    if (!Array.isArray(keys))
+      throw bad('it must be a JSON object {"boundTo": <secret ARN>, "keys": [...]}');
+    const boundTo = (parsed as { boundTo?: unknown }).boundTo;
+    if (boundTo !== undefined && typeof boundTo !== 'string') {
+      throw bad(`"${POOL_BINDING_FIELD}" must be the ARN of the secret the pool serves`);
+    }
     const out: PoolEntry[] = [];
     keys.forEach((k: unknown, i) => {
       const e = k as Record<string, unknown> | null;
@@ -84,10 +148,11 @@ export class KeyPoolStore {
         e.keyId === '' ||
         typeof e.apiKey !== 'string' ||
         e.apiKey === '' ||
-        (e.claimedBy !== undefined && typeof e.claimedBy !== 'string')
+        (e.claimedBy !== undefined && typeof e.claimedBy !== 'string') ||
+        (e.claimedFor !== undefined && typeof e.claimedFor !== 'string')
       ) {
         throw bad(
-          `keys[${i}] must be {"keyId": <string>, "apiKey": <string>, "claimedBy"?: <string>}`,
+          `keys[${i}] must be {"keyId": <string>, "apiKey": <string>, "claimedBy"?: <string>, "claimedFor"?: <string>}`,
         );
       }
       this.#redactor.register(e.apiKey);
@@ -95,8 +160,9 @@ export class KeyPoolStore {
         keyId: e.keyId,
         apiKey: e.apiKey,
         ...(e.claimedBy ? { claimedBy: e.claimedBy } : {}),
+        ...(e.claimedFor ? { claimedFor: e.claimedFor } : {}),
       });
     });
-    return { keys: out };
+    return { boundTo: boundTo ?? '', keys: out };
   }
 }

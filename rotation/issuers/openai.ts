@@ -1,18 +1,25 @@
 /**
- * OpenAI issuer: one key per rotation on a project service account, through the
- * Administration API (`Authorization: Bearer <admin key>`):
- *  - mint:   POST /organization/projects/{project}/service_accounts/{sa}/api_keys {name}
- *  - list:   GET  /organization/projects/{project}/api_keys?limit=100&after=...
- *  - revoke: DELETE /organization/projects/{project}/api_keys/{key}
- *  - verify: GET {baseURL}/models with the new key (the cheapest authenticated call).
- * OpenAI returns a key's value only once, so a key left by an attempt whose PutSecretValue
- * failed cannot be read back: a retry mints a replacement and the rotator's sweep revokes the
- * leftover (it is tagged with the token but is not the key the stored value names).
+ * OpenAI issuer: one project service account per rotation generation, through the official
+ * `openai` SDK's Administration API resources (`Authorization: Bearer <admin key>`).
+ *  - mint:   POST /organization/projects/{p}/service_accounts {name: <tag>} → the account and its
+ *            key (`api_key.value`); with `keyExpiresInSeconds` (an org policy capping key
+ *            lifetime) the key is minted with POST …/service_accounts/{sa}/api_keys
+ *            {name, expires_in_seconds} instead
+ *  - revoke: DELETE /organization/projects/{p}/service_accounts/{sa}: removes the account and
+ *            every key it has. The per-key DELETE …/api_keys/{id} is not used: openai-node and
+ *            openai-python (2026-08-21) document that it fails for service-account keys, a
+ *            later reference says it works, and deleting the account works under either.
+ *  - list:   GET …/service_accounts (all pages), by name prefix
+ *  - verify: GET {apiBaseURL}/models with the new key.
+ * The stored `keyId` is the service account's id. OpenAI shows a key's value only once, so a
+ * key minted by an attempt whose PutSecretValue failed cannot be read back: a retry mints a new
+ * generation and the rotator's sweep deletes the leftover account (same tag, other id).
  */
-
+import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 'openai';
+import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import { apiBaseURL, type ProviderSecret } from '../../shared/provider-secret.ts';
 import { AdminFields } from './admin.ts';
-import { expectJson, joinUrl, providerError, requestJson, stringField } from './http.ts';
+import { providerError } from './http.ts';
 import type {
   IssuedKey,
   IssueRequest,
@@ -28,23 +35,26 @@ export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 const NAME = 'OpenAI';
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** Pages of service accounts read at most (100 each). */
 const MAX_PAGES = 50;
+/** Shortest key lifetime accepted: a key must outlive one rotation interval and its grace. */
+const MIN_LIFETIME_SECONDS = 4 * 3600;
 
 interface OpenAIAdmin {
   readonly adminKey: string;
   readonly projectId: string;
-  readonly serviceAccountId: string;
   readonly adminBaseURL: string;
+  /** Set where an org or project policy caps key lifetime. */
+  readonly keyExpiresInSeconds: number | undefined;
 }
 
-interface ListedKey {
-  readonly id: string;
-  readonly name: string;
-}
-
-/** Builds the OpenAI issuer. Admin secret: `{adminKey, projectId, serviceAccountId, adminBaseURL?}`. */
+/**
+ * Builds the OpenAI issuer. Admin secret:
+ * `{adminKey, projectId, adminBaseURL?, keyExpiresInSeconds?}`.
+ */
 export const openaiIssuer: IssuerFactory = (deps) => {
   let admin: OpenAIAdmin | undefined;
+  let client: OpenAI | undefined;
   const loadAdmin = async (): Promise<OpenAIAdmin> => {
     if (admin) return admin;
     const f = new AdminFields('openai', await deps.adminSecret(), deps.redactor);
@@ -52,75 +62,64 @@ export const openaiIssuer: IssuerFactory = (deps) => {
     const parsed: OpenAIAdmin = {
       adminKey: f.secret('adminKey'),
       projectId: f.string('projectId', id),
-      serviceAccountId: f.string('serviceAccountId', id),
       adminBaseURL: f.url('adminBaseURL', OPENAI_ADMIN_BASE_URL),
+      keyExpiresInSeconds: f.integer('keyExpiresInSeconds', {
+        min: MIN_LIFETIME_SECONDS,
+        max: 10 * 365 * 86_400,
+      }),
     };
     f.done();
     admin = parsed;
     return parsed;
   };
-  const headers = (a: OpenAIAdmin) => ({ authorization: `Bearer ${a.adminKey}` });
-  const projectUrl = (a: OpenAIAdmin, path: string) =>
-    joinUrl(a.adminBaseURL, `organization/projects/${encodeURIComponent(a.projectId)}/${path}`);
-
-  const listKeys = async (a: OpenAIAdmin): Promise<ListedKey[]> => {
-    const out: ListedKey[] = [];
-    let after: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const q = new URLSearchParams({ limit: '100', ...(after ? { after } : {}) });
-      const body = (await expectJson(
-        NAME,
-        'list project API keys',
-        projectUrl(a, `api_keys?${q}`),
-        {
-          headers: headers(a),
-          timeoutMs: deps.httpTimeoutMs,
-        },
-      )) as { data?: unknown; has_more?: unknown; last_id?: unknown };
-      const data = Array.isArray(body?.data) ? body.data : [];
-      for (const k of data as Record<string, unknown>[]) {
-        if (typeof k.id === 'string' && typeof k.name === 'string')
-          out.push({ id: k.id, name: k.name });
-      }
-      if (body?.has_more !== true || typeof body.last_id !== 'string') break;
-      after = body.last_id;
-    }
-    return out;
-  };
-
-  const deleteKey = async (a: OpenAIAdmin, keyId: string): Promise<RevokeResult> => {
-    const res = await requestJson(
-      NAME,
-      'delete project API key',
-      projectUrl(a, `api_keys/${encodeURIComponent(keyId)}`),
-      { method: 'DELETE', headers: headers(a), timeoutMs: deps.httpTimeoutMs },
-    );
-    if (res.status === 404) return 'already-revoked';
-    if (res.status < 200 || res.status > 299)
-      throw providerError(NAME, 'delete project API key', res);
-    return 'revoked';
+  const adminClient = async (): Promise<{ a: OpenAIAdmin; c: OpenAI }> => {
+    const a = await loadAdmin();
+    client ??= sdkClient({ adminAPIKey: a.adminKey }, a.adminBaseURL, deps.httpTimeoutMs);
+    return { a, c: client };
   };
 
   const issuer: KeyIssuer = {
     provider: 'openai',
 
     async issue(req: IssueRequest): Promise<IssuedKey> {
-      const a = await loadAdmin();
-      const body = await expectJson(
-        NAME,
-        'create service account API key',
-        projectUrl(a, `service_accounts/${encodeURIComponent(a.serviceAccountId)}/api_keys`),
-        {
-          method: 'POST',
-          headers: headers(a),
-          body: { name: req.tag },
-          timeoutMs: deps.httpTimeoutMs,
-        },
+      const { a, c } = await adminClient();
+      const accounts = c.admin.organization.projects.serviceAccounts;
+      const created = await call('create service account', () =>
+        accounts.create(a.projectId, { name: req.tag }),
       );
-      const apiKey = stringField(body, 'value', NAME, 'create service account API key');
-      deps.redactor.register(apiKey);
-      const keyId = stringField(body, 'id', NAME, 'create service account API key');
-      return { keyId, apiKey, reused: false };
+      let value = created.api_key?.value;
+      if (a.keyExpiresInSeconds !== undefined || value === undefined) {
+        if (a.keyExpiresInSeconds === undefined) {
+          // The project gave the new account no key: a lifetime policy is the documented cause.
+          await call('delete service account', () =>
+            accounts.delete(created.id, { project_id: a.projectId }),
+          ).catch(() => undefined);
+          throw new SidecarError(
+            ErrorCode.ConfigInvalid,
+            `${NAME}: the new service account came without a key, as when an org or project policy caps key lifetime: set keyExpiresInSeconds in the openai admin secret`,
+            { errorType: 'InvalidAdminSecret' },
+          );
+        }
+        const params = {
+          project_id: a.projectId,
+          name: req.tag,
+          // Documented in the API reference (November 2026); not yet in the SDK's types.
+          expires_in_seconds: a.keyExpiresInSeconds,
+        };
+        const key = await call('create service account API key', () =>
+          accounts.apiKeys.create(created.id, params),
+        );
+        value = key.value;
+      }
+      if (typeof value !== 'string' || value === '') {
+        throw new SidecarError(
+          ErrorCode.UpstreamRejected,
+          `${NAME} create service account: the answer has no key value`,
+          { errorType: 'ProviderError' },
+        );
+      }
+      deps.redactor.register(value);
+      return { keyId: created.id, apiKey: value, reused: false };
     },
 
     async activate(): Promise<boolean> {
@@ -129,22 +128,93 @@ export const openaiIssuer: IssuerFactory = (deps) => {
 
     async verify(key: ProviderSecret): Promise<void> {
       const base = apiBaseURL(key) ?? OPENAI_BASE_URL;
-      await expectJson(NAME, 'list models with the new key', joinUrl(base, 'models'), {
-        headers: { authorization: `Bearer ${key.apiKey}` },
-        timeoutMs: deps.httpTimeoutMs,
-      });
+      const c = sdkClient({ apiKey: key.apiKey }, base, deps.httpTimeoutMs);
+      await call('list models with the new key', () => c.models.list());
     },
 
     async revoke(keyId: string): Promise<RevokeResult> {
-      return deleteKey(await loadAdmin(), keyId);
+      const { a, c } = await adminClient();
+      try {
+        await call('delete service account', () =>
+          c.admin.organization.projects.serviceAccounts.delete(keyId, {
+            project_id: a.projectId,
+          }),
+        );
+        return 'revoked';
+      } catch (err) {
+        if (err instanceof SidecarError && err.code === ErrorCode.NotFound) {
+          return 'already-revoked';
+        }
+        throw err;
+      }
     },
 
     async listManaged(tagPrefix: string): Promise<readonly ManagedKey[]> {
-      const keys = await listKeys(await loadAdmin());
-      return keys
-        .filter((k) => k.name.startsWith(tagPrefix))
-        .map((k) => ({ keyId: k.id, token: k.name.slice(tagPrefix.length) }));
+      const { a, c } = await adminClient();
+      const out: ManagedKey[] = [];
+      await call('list service accounts', async () => {
+        let page = await c.admin.organization.projects.serviceAccounts.list(a.projectId, {
+          limit: 100,
+        });
+        for (let n = 0; n < MAX_PAGES; n++) {
+          for (const sa of page.data) {
+            if (sa.name.startsWith(tagPrefix)) {
+              out.push({ keyId: sa.id, token: sa.name.slice(tagPrefix.length) });
+            }
+          }
+          if (!page.hasNextPage()) break;
+          page = await page.getNextPage();
+        }
+      });
+      return out;
     },
   };
   return issuer;
 };
+
+/** An SDK client with no retries of its own (the rotation retries), no env defaults, no logs. */
+function sdkClient(
+  auth: { apiKey: string } | { adminAPIKey: string },
+  baseURL: string,
+  timeoutMs: number,
+): OpenAI {
+  return new OpenAI({
+    apiKey: null,
+    adminAPIKey: null,
+    ...auth,
+    organization: null,
+    project: null,
+    baseURL,
+    timeout: timeoutMs,
+    maxRetries: 0,
+    logLevel: 'off',
+  });
+}
+
+/** Runs one SDK call; its errors are mapped once, here (status and error code, never text). */
+async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof APIConnectionTimeoutError) {
+      throw new SidecarError(ErrorCode.UpstreamTimeout, `${NAME} ${operation}: no answer in time`, {
+        cause: err,
+        errorType: 'ProviderTimeout',
+      });
+    }
+    if (err instanceof APIConnectionError) {
+      throw new SidecarError(
+        ErrorCode.UpstreamUnavailable,
+        `${NAME} ${operation}: could not connect`,
+        {
+          cause: err,
+          errorType: 'ProviderUnavailable',
+        },
+      );
+    }
+    if (err instanceof APIError && err.status !== undefined) {
+      throw providerError(NAME, operation, { status: err.status, body: { error: err.error } });
+    }
+    throw err;
+  }
+}

@@ -72,6 +72,8 @@ export interface IssuerDeps {
   readonly httpTimeoutMs: number;
   /** Waits (injected so tests control time). */
   sleep(ms: number): Promise<void>;
+  /** Wall-clock time, epoch ms (injected so tests control time). */
+  now(): number;
 }
 
 /** Builds an issuer for one invocation. */

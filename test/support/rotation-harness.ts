@@ -40,7 +40,6 @@ export function openaiAdminSecret(server: OpenAIAdminServer): Record<string, unk
   return {
     adminKey: server.state.adminKey,
     projectId: server.state.projectId,
-    serviceAccountId: server.state.serviceAccountId,
     adminBaseURL: server.url,
   };
 }
@@ -54,6 +53,9 @@ export function googleServiceAccountKey(
   return { client_email: clientEmail, private_key: privatePem, token_uri: `${server.url}/token` };
 }
 
+/** The service account the tests' Google keys are bound to. */
+export const GOOGLE_BOUND_ACCOUNT = 'gemini-caller@fake-project.iam.gserviceaccount.com';
+
 /** The Google admin secret value for the fake at `server`. */
 export function googleAdminSecret(
   server: GoogleApiKeysServer,
@@ -62,6 +64,7 @@ export function googleAdminSecret(
 ): Record<string, unknown> {
   return {
     projectId: server.state.projectId,
+    serviceAccountEmail: GOOGLE_BOUND_ACCOUNT,
     serviceAccountKey: googleServiceAccountKey(server, clientEmail, privatePem),
     adminBaseURL: server.url,
   };
@@ -278,7 +281,8 @@ export async function startHarness(options: {
       secrets.add(initialKey);
       const arn = await put(name, value);
       const adminArn = admin ? await put(`${name}-admin`, admin) : undefined;
-      const poolArn = pool ? await put(`${name}-pool`, pool) : undefined;
+      // Each pool serves exactly one secret, as RotatedApiKey creates it.
+      const poolArn = pool ? await put(`${name}-pool`, { boundTo: arn, ...pool }) : undefined;
       return { provider, arn, name, adminArn, poolArn, initialKey, initialKeyId };
     },
 

@@ -74,7 +74,6 @@ async function main(): Promise<number> {
         SecretString: JSON.stringify({
           adminKey: provider.admin.adminKey,
           projectId: provider.admin.projectId,
-          serviceAccountId: provider.admin.serviceAccountId,
           adminBaseURL: provider.url,
         }),
       }),

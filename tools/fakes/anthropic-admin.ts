@@ -9,6 +9,12 @@
  *  GET  /v1/models?limit=…                 with a (non-admin) key
  * Keys are "created in the Console" with {@link AnthropicAdminState.provisionKey}; status changes
  * are mirrored into a {@link KeyRegistry}.
+ *
+ * Follows: the Admin API reference (docs.anthropic.com/en/api/admin-api/apikeys, read
+ * 2026-12-01) and anthropic-sdk-php (`APIKey.php`, `Status.php`, 2026-11) for the key states.
+ * Behaviours encoded: no create or delete endpoint; a key can be `expired` (the Console sets
+ * `expires_at`; past it the key reads `expired` and is refused), `inactive` or `archived`;
+ * archived keys cannot be modified; `anthropic-version` is required.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -29,6 +35,8 @@ export interface AnthropicFakeKey {
   readonly value: string;
   status: AnthropicKeyStatus;
   readonly createdAt: string;
+  /** ISO time the Console set as its expiry, if any. */
+  readonly expiresAt: string | undefined;
 }
 
 /** Options of the fake. */
@@ -53,7 +61,11 @@ export class AnthropicAdminState {
   }
 
   /** A key created in the Console (the only way to create Anthropic keys). */
-  provisionKey(name = 'pool', status: AnthropicKeyStatus = 'active'): AnthropicFakeKey {
+  provisionKey(
+    name = 'pool',
+    status: AnthropicKeyStatus = 'active',
+    expiresAt?: string,
+  ): AnthropicFakeKey {
     const id = `apikey_01${randomBytes(10).toString('hex')}`;
     const k: AnthropicFakeKey = {
       id,
@@ -61,6 +73,7 @@ export class AnthropicAdminState {
       value: `sk-ant-api03-${randomBytes(32).toString('base64url')}AA`,
       status,
       createdAt: new Date().toISOString(),
+      expiresAt,
     };
     this.keys.set(id, k);
     this.registry.add(k.value, { provider: 'anthropic', name }, id);
@@ -109,7 +122,7 @@ export function createAnthropicAdminHandler(
         const fault = state.takeFault('models');
         if (fault) return error(res, fault, 'api_error', 'Internal server error');
         const k = [...state.keys.values()].find((x) => x.value === key);
-        if (!key || !k || k.status !== 'active' || !state.registry.isValid(key)) {
+        if (!key || !k || statusOf(k) !== 'active' || !state.registry.isValid(key)) {
           return error(res, 401, 'authentication_error', 'invalid x-api-key');
         }
         return reply(res, 200, {
@@ -140,7 +153,7 @@ export function createAnthropicAdminHandler(
           Math.max(Number(url.searchParams.get('limit') ?? '20') || 20, 1),
           1000,
         );
-        const all = [...state.keys.values()].filter((k) => !status || k.status === status);
+        const all = [...state.keys.values()].filter((k) => !status || statusOf(k) === status);
         const afterId = url.searchParams.get('after_id');
         const start = afterId ? all.findIndex((k) => k.id === afterId) + 1 : 0;
         const page = all.slice(start, start + limit);
@@ -182,6 +195,9 @@ export function createAnthropicAdminHandler(
             'name: String should have between 1 and 500 characters',
           );
         }
+        if (statusOf(k) === 'expired') {
+          return error(res, 400, 'invalid_request_error', 'Expired API keys cannot be modified');
+        }
         if (k.status === 'archived') {
           return error(res, 400, 'invalid_request_error', 'Archived API keys cannot be modified');
         }
@@ -195,15 +211,23 @@ export function createAnthropicAdminHandler(
   };
 }
 
+/** The status the API reports: an active key past its expiry reads `expired`. */
+function statusOf(k: AnthropicFakeKey): AnthropicKeyStatus {
+  if (k.status === 'active' && k.expiresAt !== undefined && Date.parse(k.expiresAt) <= Date.now()) {
+    return 'expired';
+  }
+  return k.status;
+}
+
 function resource(k: AnthropicFakeKey): Record<string, unknown> {
   return {
     type: 'api_key',
     id: k.id,
     name: k.name,
-    status: k.status,
+    status: statusOf(k),
     created_at: k.createdAt,
     created_by: { id: 'user_01fake', type: 'user' },
-    expires_at: null,
+    expires_at: k.expiresAt ?? null,
     partial_key_hint: `${k.value.slice(0, 16)}...${k.value.slice(-4)}`,
     workspace_id: null,
   };

@@ -2,6 +2,21 @@
  * A fake Google API Keys API v2, OAuth 2.0 token endpoint and Gemini `models` list, speaking
  * Google's real paths and JSON (long-running operations, `google.rpc.Status` errors).
  *
+ * Follows: the API Keys API v2 reference (cloud.google.com/api-keys/docs/reference/rest, read
+ * 2026-12-01), "Manage API keys" (cloud.google.com/docs/authentication/api-keys: binding a key
+ * to a service account, the default org policy iam.managed.disableServiceAccountApiKeyCreation
+ * that blocks it), and the Gemini API key page (ai.google.dev/gemini-api/docs/api-key: since
+ * September 2026 requests with standard, unbound keys are rejected), all as of 2026-12-01.
+ * Behaviours encoded:
+ *  - Gemini refuses an unbound key (403 PERMISSION_DENIED; the exact reason string Google
+ *    uses is not documented, `API_KEY_SERVICE_ACCOUNT_REQUIRED` here is ours);
+ *  - creating a bound key fails as an operation error while the org policy applies
+ *    (`state.bindingPolicyEnforced`, FAILED_PRECONDITION) or the caller lacks actAs on the
+ *    bound account (`state.actAsDenied`, PERMISSION_DENIED);
+ *  - any operation can be made to fail permanently (`failNextOperation`);
+ *  - deletion is soft: `deleteTime` is set, the key is hidden from `list` unless `showDeleted`.
+ * The token endpoint checks the RS256 assertion google-auth-library sends.
+ *
  *  POST   /token                                           JWT-bearer grant (RS256, checked with the SA public key)
  *  POST   /v2/projects/{p}/locations/global/keys?keyId=…   → Operation (done after `operationPolls` GETs)
  *  GET    /v2/operations/{id}
@@ -36,6 +51,8 @@ export interface GoogleFakeKey {
   readonly displayName: string;
   readonly restrictions: unknown;
   readonly annotations: Record<string, string>;
+  /** The bound service account; undefined for a standard key. */
+  readonly serviceAccountEmail: string | undefined;
   readonly createTime: string;
   deleteTime?: string;
 }
@@ -58,6 +75,8 @@ interface Operation {
   polls: number;
   readonly finish: () => unknown;
   response?: unknown;
+  /** The operation ends with this status instead (nothing is created). */
+  readonly error?: { code: number; status: string; message: string };
 }
 
 /** The fake's state. */
@@ -77,6 +96,13 @@ export class GoogleApiKeysState {
   readonly operations = new Map<string, Operation>();
   /** A new key is refused by Gemini this many times (propagation delay). */
   propagationRejections = 0;
+  /** The default org policy that blocks binding keys to service accounts still applies. */
+  bindingPolicyEnforced = false;
+  /** The caller may not act as the bound service account. */
+  actAsDenied = false;
+  /** Gemini still accepts standard keys (before September 2026). */
+  acceptsUnboundKeys = false;
+  readonly #operationFailures: { code: number; status: string; message: string }[] = [];
   readonly #notYet = new Map<string, number>();
   readonly #faults = new RouteFaults<GoogleRoute>();
 
@@ -97,13 +123,30 @@ export class GoogleApiKeysState {
     this.#faults.failNext(route, status, times);
   }
 
-  /** Creates a key as the Cloud Console would (not counted in {@link GoogleApiKeysState.created}). */
-  seedKey(keyId = `seed-${randomBytes(4).toString('hex')}`): GoogleFakeKey {
+  /** Makes the next create operation finish with this `google.rpc.Status`. */
+  failNextOperation(code: number, status: string, message: string): void {
+    this.#operationFailures.push({ code, status, message });
+  }
+
+  /** @internal */
+  takeOperationFailure(): { code: number; status: string; message: string } | undefined {
+    return this.#operationFailures.shift();
+  }
+
+  /**
+   * Creates a key as the Cloud Console would (not counted in {@link GoogleApiKeysState.created}),
+   * bound to `serviceAccountEmail`; `null` makes a standard, unbound key.
+   */
+  seedKey(
+    keyId = `seed-${randomBytes(4).toString('hex')}`,
+    serviceAccountEmail: string | null = 'gemini-caller@fake-project.iam.gserviceaccount.com',
+  ): GoogleFakeKey {
     return this.addKey(
       keyId,
       'seed',
       { apiTargets: [{ service: 'generativelanguage.googleapis.com' }] },
       {},
+      serviceAccountEmail ?? undefined,
     );
   }
 
@@ -118,6 +161,7 @@ export class GoogleApiKeysState {
     displayName: string,
     restrictions: unknown,
     annotations: Record<string, string>,
+    serviceAccountEmail: string | undefined,
   ): GoogleFakeKey {
     const k: GoogleFakeKey = {
       keyId,
@@ -126,6 +170,7 @@ export class GoogleApiKeysState {
       displayName,
       restrictions,
       annotations,
+      serviceAccountEmail,
       createTime: new Date().toISOString(),
     };
     this.keys.set(keyId, k);
@@ -140,7 +185,7 @@ export class GoogleApiKeysState {
   }
 
   /** @internal */
-  accepts(key: string): 'ok' | 'invalid' | 'blocked' {
+  accepts(key: string): 'ok' | 'invalid' | 'blocked' | 'unbound' {
     if (!this.registry.isValid(key)) return 'invalid';
     const left = this.#notYet.get(key);
     if (left !== undefined && left > 0) {
@@ -153,6 +198,7 @@ export class GoogleApiKeysState {
     if (targets && !targets.some((t) => t.service === 'generativelanguage.googleapis.com')) {
       return 'blocked';
     }
+    if (k?.serviceAccountEmail === undefined && !this.acceptsUnboundKeys) return 'unbound';
     return 'ok';
   }
 
@@ -167,6 +213,7 @@ export class GoogleApiKeysState {
       ...(k.deleteTime ? { deleteTime: k.deleteTime } : {}),
       restrictions: k.restrictions,
       annotations: k.annotations,
+      ...(k.serviceAccountEmail ? { serviceAccountEmail: k.serviceAccountEmail } : {}),
       etag: `W/"${k.uid.slice(0, 8)}"`,
     };
   }
@@ -214,6 +261,25 @@ export function createGoogleApiKeysHandler(
       }
       if (verdict === 'blocked') {
         rpcError(res, 403, 'PERMISSION_DENIED', 'Requests to this API are blocked.');
+        return true;
+      }
+      if (verdict === 'unbound') {
+        reply(res, 403, {
+          error: {
+            code: 403,
+            message:
+              'Standard API keys are not accepted by the Gemini API. Use an API key bound to a service account.',
+            status: 'PERMISSION_DENIED',
+            details: [
+              {
+                '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+                reason: 'API_KEY_SERVICE_ACCOUNT_REQUIRED',
+                domain: 'googleapis.com',
+                metadata: { service: 'generativelanguage.googleapis.com' },
+              },
+            ],
+          },
+        });
         return true;
       }
       reply(res, 200, {
@@ -323,7 +389,7 @@ function v2(
     const o = state.operations.get(op[1] ?? '');
     if (!o) return rpcError(res, 404, 'NOT_FOUND', 'Operation not found.');
     o.polls -= 1;
-    if (o.polls <= 0 && o.response === undefined) o.response = o.finish();
+    if (o.polls <= 0 && o.response === undefined && o.error === undefined) o.response = o.finish();
     return reply(res, 200, operationBody(o));
   }
   const m = path.match(
@@ -420,13 +486,30 @@ function createKey(state: GoogleApiKeysState, res: ServerResponse, url: URL, tex
     return rpcError(res, 400, 'INVALID_ARGUMENT', 'displayName must be at most 63 characters.');
   }
   const annotations = (body.annotations ?? {}) as Record<string, string>;
+  const bound = typeof body.serviceAccountEmail === 'string' ? body.serviceAccountEmail : undefined;
   const name = `operations/akmf.p7-${randomBytes(10).toString('hex')}`;
+  const failure =
+    state.takeOperationFailure() ??
+    (bound !== undefined && state.bindingPolicyEnforced
+      ? {
+          code: 9,
+          status: 'FAILED_PRECONDITION',
+          message: `Constraint constraints/iam.managed.disableServiceAccountApiKeyCreation violated for project ${state.projectNumber}.`,
+        }
+      : bound !== undefined && state.actAsDenied
+        ? {
+            code: 7,
+            status: 'PERMISSION_DENIED',
+            message: `Permission 'iam.serviceAccounts.actAs' denied on service account ${bound}.`,
+          }
+        : undefined);
   const o: Operation = {
     name,
     polls: state.operationPolls,
+    ...(failure ? { error: failure } : {}),
     finish: () => {
       state.created += 1;
-      const k = state.addKey(keyId, displayName, body.restrictions ?? {}, annotations);
+      const k = state.addKey(keyId, displayName, body.restrictions ?? {}, annotations, bound);
       return { '@type': KEY_TYPE, ...state.keyResource(k) };
     },
   };
@@ -446,6 +529,9 @@ function doneOperation(state: GoogleApiKeysState, response: unknown): Record<str
 }
 
 function operationBody(o: Operation): Record<string, unknown> {
+  if (o.error !== undefined && o.polls <= 0) {
+    return { name: o.name, done: true, error: { code: o.error.code, message: o.error.message } };
+  }
   return o.response === undefined
     ? { name: o.name, metadata: { '@type': 'type.googleapis.com/google.api.apikeys.v2.Operation' } }
     : { name: o.name, done: true, response: o.response };

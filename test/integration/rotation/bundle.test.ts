@@ -89,7 +89,6 @@ describe('the bundled rotation function', () => {
         SecretString: JSON.stringify({
           adminKey: openai.state.adminKey,
           projectId: openai.state.projectId,
-          serviceAccountId: openai.state.serviceAccountId,
           adminBaseURL: openai.url,
         }),
       }),

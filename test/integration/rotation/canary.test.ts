@@ -65,7 +65,7 @@ describe('no key material in logs', () => {
     ).toBe(false);
 
     const secrets = new Set<string>([...h.secrets, rotationToken]);
-    for (const k of h.openai.state.keys.values()) secrets.add(k.value);
+    for (const k of h.openai.state.liveKeys()) secrets.add(k.value);
     for (const k of h.google.state.keys.values()) secrets.add(k.keyString);
     for (const t of h.google.state.tokens) secrets.add(t);
     for (const k of h.anthropic.state.keys.values()) secrets.add(k.value);

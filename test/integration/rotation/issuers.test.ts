@@ -36,6 +36,7 @@ import {
 } from '../../../tools/fakes/strict-secrets-manager.ts';
 import {
   anthropicAdminSecret,
+  GOOGLE_BOUND_ACCOUNT,
   googleAdminSecret,
   googleServiceAccountKey,
   openaiAdminSecret,
@@ -89,12 +90,14 @@ function build(
     kms: undefined,
     httpTimeoutMs: 5000,
     sleep: async () => undefined,
+    now: () => Date.now(),
     ...extra,
   });
 }
 
-const req = (tag: string, current: Partial<ProviderSecret> = {}) => ({
-  secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf',
+const REQ_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf';
+const req = (tag: string, current: Partial<ProviderSecret> = {}, secretArn = REQ_ARN) => ({
+  secretArn,
   token: tag.slice(-36),
   tag,
   current: { provider: 'openai', apiKey: 'old', ...current } as ProviderSecret,
@@ -103,13 +106,12 @@ const req = (tag: string, current: Partial<ProviderSecret> = {}) => ({
 describe('openai issuer', () => {
   const admin = () => openaiAdminSecret(openai);
 
-  it('mints a service-account key named with the tag that the provider accepts', async () => {
+  it('mints a generation: a service account named with the tag, whose key the provider accepts', async () => {
     const issuer = build(openaiIssuer, admin());
-    const key = await issuer.issue(req('rot-aaaa0000-11111111-2222-3333-4444-555555555555'));
+    const tag = 'rot-aaaa0000-11111111-2222-3333-4444-555555555555';
+    const key = await issuer.issue(req(tag));
 
-    expect(openai.state.keys.get(key.keyId)?.name).toBe(
-      'rot-aaaa0000-11111111-2222-3333-4444-555555555555',
-    );
+    expect(openai.state.serviceAccounts.get(key.keyId)?.name).toBe(tag);
     await expect(
       issuer.verify({ provider: 'openai', apiKey: key.apiKey, apiBaseURL: openai.url }),
     ).resolves.toBeUndefined();
@@ -118,17 +120,56 @@ describe('openai issuer', () => {
     ]);
   });
 
-  it('revokes by deleting the key, and a second revoke is not an error', async () => {
+  it("revokes by deleting the generation's service account, which per-key DELETE could not do", async () => {
     const issuer = build(openaiIssuer, admin());
     const key = await issuer.issue(req('rot-bbbb0000-11111111-2222-3333-4444-555555555555'));
+    const keyIds = [...(openai.state.serviceAccounts.get(key.keyId)?.keys.keys() ?? [])];
+    // As openai-node and openai-python document: the per-key DELETE fails for these keys.
+    const perKey = await fetch(
+      `${openai.url}/organization/projects/proj_fake/api_keys/${keyIds[0]}`,
+      {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${openai.state.adminKey}` },
+      },
+    );
+    expect(perKey.status).toBe(400);
 
     expect(await issuer.revoke(key.keyId)).toBe('revoked');
     expect(await issuer.revoke(key.keyId)).toBe('already-revoked');
+    expect(openai.state.deleted).toContain(key.keyId);
     await expect(
       issuer.verify({ provider: 'openai', apiKey: key.apiKey, apiBaseURL: openai.url }),
-    ).rejects.toMatchObject({
-      code: 'UNAUTHORIZED',
-    });
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('mints keys with expires_in_seconds where a lifetime policy applies and keyExpiresInSeconds is set', async () => {
+    openai.state.maxKeyLifetimeSeconds = 90 * 86_400;
+    try {
+      const issuer = build(openaiIssuer, { ...admin(), keyExpiresInSeconds: 60 * 86_400 });
+      const key = await issuer.issue(req('rot-eeee0000-11111111-2222-3333-4444-555555555555'));
+      const [minted] = [...(openai.state.serviceAccounts.get(key.keyId)?.keys.values() ?? [])];
+      expect(minted?.expiresAt).toBe((minted?.createdAt ?? 0) + 60 * 86_400);
+      await expect(
+        issuer.verify({ provider: 'openai', apiKey: key.apiKey, apiBaseURL: openai.url }),
+      ).resolves.toBeUndefined();
+    } finally {
+      openai.state.maxKeyLifetimeSeconds = undefined;
+    }
+  });
+
+  it('names keyExpiresInSeconds when a lifetime policy leaves the new account without a key, and leaves no account behind', async () => {
+    openai.state.maxKeyLifetimeSeconds = 90 * 86_400;
+    try {
+      const issuer = build(openaiIssuer, admin());
+      const tag = 'rot-ffff0000-11111111-2222-3333-4444-555555555555';
+      await expect(issuer.issue(req(tag))).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('set keyExpiresInSeconds in the openai admin secret'),
+      });
+      expect(openai.state.keysNamed(tag)).toEqual([]);
+    } finally {
+      openai.state.maxKeyLifetimeSeconds = undefined;
+    }
   });
 
   it("reports a wrong admin key as UNAUTHORIZED with OpenAI's error code and no key text", async () => {
@@ -138,7 +179,7 @@ describe('openai issuer', () => {
     expect(err).toMatchObject({
       code: 'UNAUTHORIZED',
       message:
-        'OpenAI create service account API key answered HTTP 401 (invalid_request_error/invalid_api_key)',
+        'OpenAI create service account answered HTTP 401 (invalid_request_error/invalid_api_key)',
     });
   });
 
@@ -157,10 +198,11 @@ describe('openai issuer', () => {
       adminKey: '',
       projectId: 'p/../x',
       adminBaseURL: 'file:///etc',
+      keyExpiresInSeconds: 60,
     });
 
-    await expect(issuer.revoke('key_x')).rejects.toThrow(
-      'the openai admin secret (ROTATION_ADMIN_SECRET_ARN) is invalid: adminKey must be a non-empty string; projectId must be an id of letters, digits, "_" or "-"; serviceAccountId must be a non-empty string; adminBaseURL must be an http:// or https:// URL when present',
+    await expect(issuer.revoke('svc_acct_x')).rejects.toThrow(
+      'the openai admin secret (ROTATION_ADMIN_SECRET_ARN) is invalid: adminKey must be a non-empty string; projectId must be an id of letters, digits, "_" or "-"; adminBaseURL must be an http:// or https:// URL when present; keyExpiresInSeconds must be a whole number from 14400 to 315360000 when present',
     );
   });
 });
@@ -234,19 +276,93 @@ describe('google issuer', () => {
     );
 
     await expect(issuer.listManaged('rot-')).rejects.toMatchObject({
-      code: 'UPSTREAM_REJECTED',
-      message: 'Google API Keys token exchange answered HTTP 400',
+      code: 'CONFIG_INVALID',
+      message:
+        'the google admin secret (ROTATION_ADMIN_SECRET_ARN) was refused by the token endpoint (HTTP 400 invalid_grant): check serviceAccountKey',
+    });
+  });
+
+  it('binds every key it mints to the configured service account', async () => {
+    const key = await build(googleIssuer, admin()).issue(
+      req('rot-acac0000-11111111-2222-3333-4444-555555555555'),
+    );
+    expect(google.state.keys.get(key.keyId)?.serviceAccountEmail).toBe(GOOGLE_BOUND_ACCOUNT);
+  });
+
+  it('refuses an admin secret without serviceAccountEmail, naming the setting', async () => {
+    const { serviceAccountEmail: _, ...unbound } = admin();
+    await expect(build(googleIssuer, unbound).issue(req('rot-adad0000-x'))).rejects.toThrow(
+      /the google admin secret \(ROTATION_ADMIN_SECRET_ARN\) is invalid: serviceAccountEmail must be a non-empty string/,
+    );
+  });
+
+  it('is refused by Gemini with a standard, unbound key', async () => {
+    const unbound = google.state.seedKey(undefined, null);
+    await expect(
+      build(googleIssuer, admin()).verify({
+        provider: 'google',
+        apiKey: unbound.keyString,
+        apiBaseURL: `${google.url}/v1beta`,
+      }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it.each([
+    [
+      'the org policy that blocks binding',
+      () => {
+        google.state.bindingPolicyEnforced = true;
+      },
+      /lift the org policy iam\.managed\.disableServiceAccountApiKeyCreation for project fake-project/,
+    ],
+    [
+      'a missing actAs on the bound account',
+      () => {
+        google.state.actAsDenied = true;
+      },
+      /grant the rotation's service account .* iam\.serviceAccounts\.actAs \(roles\/iam\.serviceAccountUser\) on gemini-caller@/,
+    ],
+    [
+      'any other permanent operation failure',
+      () => google.state.failNextOperation(3, 'INVALID_ARGUMENT', 'bad restrictions'),
+      /the operation failed \(INVALID_ARGUMENT\): the request was refused: check the admin secret/,
+    ],
+  ])('reports %s as a configuration to fix, not an outage', async (_, arrange, message) => {
+    arrange();
+    try {
+      const err = await build(googleIssuer, admin())
+        .issue(req(`rot-aeae0000-${Math.random().toString(16).slice(2, 10)}`))
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID', transient: false });
+      expect(String((err as Error).message)).toMatch(message);
+    } finally {
+      google.state.bindingPolicyEnforced = false;
+      google.state.actAsDenied = false;
+    }
+  });
+
+  it('reports a transient operation failure as retryable', async () => {
+    google.state.failNextOperation(14, 'UNAVAILABLE', 'backend unavailable');
+    await expect(build(googleIssuer, admin()).issue(req('rot-afaf0000-x'))).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+      transient: true,
     });
   });
 });
 
 describe('anthropic issuer', () => {
-  async function pool(n: number): Promise<{ arn: string; ids: string[] }> {
-    const keys = Array.from({ length: n }, (_, i) => anthropic.state.provisionKey(`pool-${i}`));
+  async function pool(
+    n: number,
+    boundTo = REQ_ARN,
+    keys = Array.from({ length: n }, (_, i) => anthropic.state.provisionKey(`pool-${i}`)),
+  ): Promise<{ arn: string; ids: string[] }> {
     const out = await smClient(sm.url).send(
       new CreateSecretCommand({
         Name: `pool-${Math.random().toString(36).slice(2)}`,
-        SecretString: JSON.stringify({ keys: keys.map((k) => ({ keyId: k.id, apiKey: k.value })) }),
+        SecretString: JSON.stringify({
+          boundTo,
+          keys: keys.map((k) => ({ keyId: k.id, apiKey: k.value })),
+        }),
       }),
     );
     return { arn: out.ARN as string, ids: keys.map((k) => k.id) };
@@ -271,6 +387,76 @@ describe('anthropic issuer', () => {
       { keyId: p.ids[0], token: 't1' },
       { keyId: p.ids[1], token: 't2' },
     ]);
+  });
+
+  it('records the claiming secret with the claim', async () => {
+    const p = await pool(1);
+    await build(anthropicIssuer, admin(), { poolSecretArn: p.arn }).issue(req('rot-1234abcd-t9'));
+    const stored = await smClient(sm.url).send(
+      new GetSecretValueCommand({ SecretId: p.arn, VersionStage: 'AWSCURRENT' }),
+    );
+    expect(JSON.parse(stored.SecretString ?? '{}')).toMatchObject({
+      boundTo: REQ_ARN,
+      keys: [{ keyId: p.ids[0], claimedBy: 'rot-1234abcd-t9', claimedFor: REQ_ARN }],
+    });
+  });
+
+  it('refuses a pool bound to another secret, or to none, naming the field to set', async () => {
+    const other = await pool(
+      2,
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:other-XyZ123',
+    );
+    await expect(
+      build(anthropicIssuer, admin(), { poolSecretArn: other.arn }).issue(req('rot-1234abcd-t3')),
+    ).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(
+        `serves another secret, arn:aws:secretsmanager:us-east-1:123456789012:secret:other-XyZ123; a pool serves exactly one secret: set its "boundTo" to ${REQ_ARN}`,
+      ),
+    });
+    const unbound = await pool(1, '');
+    await expect(
+      build(anthropicIssuer, admin(), { poolSecretArn: unbound.arn }).issue(req('rot-1234abcd-t4')),
+    ).rejects.toThrow(/serves no secret/);
+  });
+
+  it('gives two secrets rotating at once from one pool never the same key', async () => {
+    const shared = await pool(3);
+    const second = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:second-QwErTy';
+    const results = await Promise.allSettled([
+      build(anthropicIssuer, admin(), { poolSecretArn: shared.arn }).issue(req('rot-aaaa1111-t1')),
+      build(anthropicIssuer, admin(), { poolSecretArn: shared.arn }).issue(
+        req('rot-bbbb2222-t1', {}, second),
+      ),
+    ]);
+    const got = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.keyId] : []));
+    expect(new Set(got).size).toBe(got.length);
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: { code: 'CONFIG_INVALID' } });
+  });
+
+  it('skips, and drops, expired and archived keys instead of claiming them', async () => {
+    const expired = anthropic.state.provisionKey('old', 'active', '2026-11-01T00:00:00Z');
+    const soon = anthropic.state.provisionKey(
+      'soon',
+      'active',
+      new Date(Date.now() + 86_400_000).toISOString(),
+    );
+    const archived = anthropic.state.provisionKey('gone', 'archived');
+    const good = anthropic.state.provisionKey('good');
+    const p = await pool(0, REQ_ARN, [expired, soon, archived, good]);
+    const issuer = build(anthropicIssuer, admin(), { poolSecretArn: p.arn });
+
+    const key = await issuer.issue(req('rot-1234abcd-t5'));
+
+    expect(key.keyId).toBe(good.id);
+    const stored = await smClient(sm.url).send(
+      new GetSecretValueCommand({ SecretId: p.arn, VersionStage: 'AWSCURRENT' }),
+    );
+    const ids = (JSON.parse(stored.SecretString ?? '{}') as { keys: { keyId: string }[] }).keys.map(
+      (k) => k.keyId,
+    );
+    expect(ids).toEqual([good.id]);
+    expect(lines.join('\n')).toContain('"message":"skipped unusable pool key"');
   });
 
   it('reports the keys left and warns when the pool runs low', async () => {

@@ -9,6 +9,7 @@ import {
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { tagPrefix } from '../../../rotation/rotator.ts';
 import { rotate } from '../../../tools/fakes/rotation-driver.ts';
 import type { StrictSecretsManagerServer } from '../../../tools/fakes/strict-secrets-manager.ts';
 import {
@@ -156,7 +157,7 @@ describe('createSecret', () => {
     await h.handler(s)(ev(s, token, 'createSecret'));
 
     expect(model.stages(s.arn)[token]).toEqual(['AWSPENDING']);
-    const tagged = [...h.openai.state.keys.values()].filter((k) => k.name.endsWith(token));
+    const tagged = h.openai.state.keysNamed(`${tagPrefix(s.arn)}${token}`);
     expect(tagged).toHaveLength(1);
     const current = await h.read(s.arn, 'AWSCURRENT');
     expect(current.apiKey).toBe(s.initialKey);
@@ -231,7 +232,8 @@ describe('testSecret', () => {
     const pending = JSON.parse(model.secret(s.arn).versions.get(token)?.value as string) as {
       keyId: string;
     };
-    h.registry.revokeById(pending.keyId);
+    // The generation's account is gone (deleted by hand): its key is refused.
+    h.openai.state.deleteAccount(pending.keyId);
     const before = h.slept;
 
     await expect(handler(ev(s, token, 'testSecret'))).rejects.toMatchObject({

@@ -71,9 +71,11 @@ describe('anthropic', () => {
     ]);
   });
 
-  it('starts with an empty key pool and passes it to the rotation function', () => {
+  it('starts with an empty key pool bound to its own secret, and passes it to the rotation function', () => {
     anthropic.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      SecretString: '{"keys":[]}',
+      SecretString: {
+        'Fn::Join': ['', ['{"boundTo":"', ref(anthropic.stack.apiKey.secret), '","keys":[]}']],
+      },
     });
     anthropic.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -127,10 +129,11 @@ describe('random', () => {
     });
   });
 
-  it('stores the base URL that testSecret checks new keys against', () => {
+  it('stores the base URL the inference function calls, in a placeholder marked as one', () => {
     random.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: {
-        SecretStringTemplate: '{"provider":"random","baseURL":"https://keys.example.com/check"}',
+        SecretStringTemplate:
+          '{"provider":"random","placeholder":true,"baseURL":"https://keys.example.com/check"}',
         GenerateStringKey: 'apiKey',
       },
     });

@@ -261,7 +261,7 @@ describe('rotation', () => {
     }
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: {
-        SecretStringTemplate: '{"provider":"openai"}',
+        SecretStringTemplate: '{"provider":"openai","placeholder":true}',
         GenerateStringKey: 'apiKey',
       },
     });

@@ -8,7 +8,22 @@ import { parseProviderSecret } from '../../../shared/provider-secret.ts';
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:openai-AbCdEf';
 const TOKEN = '2f1a6c5e-3b7d-4e8f-9a0b-1c2d3e4f5a6b';
 
+/** A RotationToken of the shape PutSecretValue accepts. */
+const ROTATION_TOKEN = 'a1b2c3d4-0000-4000-8000-1234567890ab-rt';
+
 describe('the rotation event', () => {
+  it.each([36, 256])('accepts a RotationToken of %i characters', (n) => {
+    const RotationToken = 'A-9'.repeat(100).slice(0, n);
+    expect(
+      parseRotationEvent({
+        Step: 'setSecret',
+        SecretId: ARN,
+        ClientRequestToken: TOKEN,
+        RotationToken,
+      }).rotationToken,
+    ).toBe(RotationToken);
+  });
+
   it('parses the four fields, RotationToken optional', () => {
     expect(
       parseRotationEvent({ Step: 'createSecret', SecretId: ARN, ClientRequestToken: TOKEN }),
@@ -18,12 +33,12 @@ describe('the rotation event', () => {
         Step: 'finishSecret',
         SecretId: ARN,
         ClientRequestToken: TOKEN,
-        RotationToken: 'opaque-token',
+        RotationToken: ROTATION_TOKEN,
       }).rotationToken,
-    ).toBe('opaque-token');
+    ).toBe(ROTATION_TOKEN);
   });
 
-  it.each([
+  it.each<[unknown, string]>([
     [null, 'rotation event must be a JSON object'],
     [
       { SecretId: ARN, ClientRequestToken: TOKEN },
@@ -39,10 +54,12 @@ describe('the rotation event', () => {
       { Step: 'createSecret', SecretId: `${ARN}\n`, ClientRequestToken: TOKEN },
       'SecretId must be 1 to 2048 printable ASCII characters',
     ],
-    [
-      { Step: 'createSecret', SecretId: ARN, ClientRequestToken: TOKEN, RotationToken: 5 },
-      'RotationToken must be a string',
-    ],
+    ...[5, 'a'.repeat(35), 'a'.repeat(257), `${'a'.repeat(40)}_x`].map(
+      (RotationToken): [unknown, string] => [
+        { Step: 'createSecret', SecretId: ARN, ClientRequestToken: TOKEN, RotationToken },
+        'RotationToken must be 36 to 256 characters of letters, digits and "-" when present',
+      ],
+    ),
   ])('rejects %j with a message naming the field', (input, message) => {
     expect(() => parseRotationEvent(input)).toThrow(message);
   });
