@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 NODE_MODULES := node_modules/.install-stamp
 
-.PHONY: help install moto lint format typecheck build test test-unit demo bench synth deploy clean
+.PHONY: help install moto lint format typecheck build packages publish-layer release test test-unit demo bench synth deploy clean
 
 help: ## List targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,7 +32,10 @@ typecheck: $(NODE_MODULES) ## tsc --noEmit over everything, tests included
 build: $(NODE_MODULES) ## Bundle the layer, rotation and inference functions into dist/
 	npx tsx scripts/build.ts
 
-test: $(NODE_MODULES) lint typecheck build ## Lint, typecheck, build and run every test: unit, integration, conformance
+packages: build ## npm tarballs of the client, the constructs and the standalone layers -> dist/packages/
+	npx tsx scripts/packages.ts
+
+test: $(NODE_MODULES) lint typecheck build packages ## Lint, typecheck, build and run every test: unit, integration, conformance
 	@mkdir -p .tmp
 	moto_bin="$$(scripts/ensure-moto.sh)"; status=0; \
 	MOTO_SERVER="$$moto_bin" npx vitest run --reporter=default --reporter=json \
