@@ -80,7 +80,10 @@ async function declarations(pkg: 'client' | 'cdk'): Promise<void> {
   execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', config], { stdio: 'inherit' });
   for (const file of await walk(out)) {
     const text = await readFile(file, 'utf8');
-    await writeFile(file, text.replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2'));
+    await writeFile(
+      file,
+      text.replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2'),
+    );
   }
 }
 
