@@ -8,7 +8,7 @@ NODE_MODULES := node_modules/.install-stamp
 .PHONY: help install moto lint format typecheck build packages publish-layer release test test-unit demo bench synth deploy clean
 
 help: ## List targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(NODE_MODULES): package.json package-lock.json
 	@command -v node >/dev/null || { echo "error: node (>= 20.18) is required" >&2; exit 1; }
@@ -35,6 +35,17 @@ build: $(NODE_MODULES) ## Bundle the layer, rotation and inference functions int
 packages: build ## npm tarballs of the client, the constructs and the standalone layers -> dist/packages/
 	npx tsx scripts/packages.ts
 
+release: packages ## Release artifacts -> dist/release/: layer zips, tarballs, CycloneDX SBOMs, licences, SHA256SUMS (reproducible)
+	npx tsx scripts/release.ts
+
+# Share with ORGANIZATION=o-... or ACCOUNTS=111122223333,444455556666; FLAVOURS="node standalone-arm64"; JSON=1.
+publish-layer: build ## Publish the layers into your account and region (PublishLayerVersion); prints the ARNs
+	NODE_NO_WARNINGS=1 npx tsx scripts/publish-layer.ts \
+	  $(foreach f,$(FLAVOURS),--flavour $(f)) \
+	  $(if $(ORGANIZATION),--organization $(ORGANIZATION)) \
+	  $(if $(ACCOUNTS),--accounts $(ACCOUNTS)) \
+	  $(if $(JSON),--json)
+
 test: $(NODE_MODULES) lint typecheck build packages ## Lint, typecheck, build and run every test: unit, integration, conformance
 	@mkdir -p .tmp
 	moto_bin="$$(scripts/ensure-moto.sh)"; status=0; \
@@ -59,8 +70,9 @@ bench: $(NODE_MODULES) build ## Benchmarks next to AWS's agent -> docs/BENCHMARK
 clean: ## Remove build output
 	rm -rf dist cdk.out coverage cdk/assets client/dist cdk/dist
 
-synth: build ## cdk synth, offline, with cdk-nag AwsSolutions checks
+# cdk.json's app command runs the build first, so `npx cdk deploy` never ships stale bundles.
+synth: $(NODE_MODULES) ## cdk synth (builds first), offline, with cdk-nag AwsSolutions checks
 	npx cdk synth --quiet
 
-deploy: build ## cdk deploy the whole system (needs AWS credentials)
+deploy: $(NODE_MODULES) ## cdk deploy the whole system (builds first; needs AWS credentials)
 	npx cdk deploy --all

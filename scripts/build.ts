@@ -7,14 +7,16 @@
  *   dist/secret-sidecar-layer.zip, dist/secret-sidecar-standalone-<arch>.zip
  *   dist/rotation/, dist/inference/, dist/inference-stream/   function bundles
  *   dist/sandbox/runtime.mjs             dev tool: the local sandbox's runtime loop
+ *   THIRD_PARTY_LICENSES.txt next to each bundle; dist/bundled-packages.json (for the SBOMs)
  *
  * `make build` runs this file (`npx tsx scripts/build.ts`); the test suites call
  * {@link buildAll} once per run into a private directory.
  */
-import { chmod, copyFile, cp, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
+import { type BundledPackage, bundledPackages, thirdPartyNotice } from './bundled-packages.ts';
 import { ARCHITECTURES, type Architecture, ensureNodeBinary } from './node-runtime.ts';
 import { zipDirectory } from './zip.ts';
 
@@ -83,7 +85,7 @@ export async function bundle(
   outfile: string,
   minify = false,
   split = false,
-): Promise<void> {
+): Promise<Metafile> {
   const output = split
     ? {
         outdir: dirname(outfile),
@@ -93,7 +95,7 @@ export async function bundle(
         splitting: true,
       }
     : { outfile };
-  await build({
+  const result = await build({
     entryPoints: [resolve(ROOT, entry)],
     ...output,
     bundle: true,
@@ -107,8 +109,10 @@ export async function bundle(
     sourcemap: false,
     legalComments: 'none',
     banner: { js: BANNER },
+    metafile: true,
     logLevel: 'warning',
   });
+  return result.metafile;
 }
 
 /** Options of {@link buildAll}. */
@@ -122,15 +126,45 @@ export interface BuildOptions {
   readonly say?: (line: string) => void;
 }
 
+/**
+ * Writes, for each bundle, the licence texts of the third-party code inside it
+ * (`THIRD_PARTY_LICENSES.txt` next to the bundle, so it ships with it) and the list of
+ * bundled packages by entry (`bundled-packages.json`, which `make release` reads).
+ */
+async function recordBundledPackages(
+  outDir: string,
+  metafiles: readonly Metafile[],
+): Promise<void> {
+  const byEntry: Record<string, BundledPackage[]> = {};
+  for (const [i, entry] of ENTRIES.entries()) {
+    const meta = metafiles[i];
+    if (meta === undefined) continue;
+    const packages = await bundledPackages(ROOT, meta);
+    byEntry[entry.out] = packages;
+    if (packages.length === 0) continue;
+    await writeFile(
+      join(outDir, dirname(entry.out), THIRD_PARTY_LICENSES),
+      await thirdPartyNotice(ROOT, packages),
+    );
+  }
+  await writeFile(join(outDir, BUNDLED_PACKAGES), `${JSON.stringify(byEntry, null, 2)}\n`);
+}
+
+/** The licence texts of bundled third-party code, next to each bundle. */
+export const THIRD_PARTY_LICENSES = 'THIRD_PARTY_LICENSES.txt';
+/** The bundled packages of every entry, at the top of a build's output. */
+export const BUNDLED_PACKAGES = 'bundled-packages.json';
+
 /** Builds everything into `outDir` (which must not exist yet, or be empty). */
 export async function buildAll(options: BuildOptions): Promise<void> {
   const paths = buildPaths(options.outDir);
   const zip = options.zip ?? true;
-  await Promise.all(
+  const metafiles = await Promise.all(
     ENTRIES.map((e) =>
       bundle(e.in, join(options.outDir, e.out), e.minify, 'split' in e ? e.split : false),
     ),
   );
+  await recordBundledPackages(options.outDir, metafiles);
   await mkdir(paths.extensionsDir, { recursive: true });
   await copyFile(join(ROOT, LAUNCHER), paths.launcher);
   await chmod(paths.launcher, 0o755);

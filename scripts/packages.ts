@@ -11,8 +11,15 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { ROOT, SOURCE_CONDITION, stageCdkAssets, stageLayerPackages } from './build.ts';
+import { build, type Metafile } from 'esbuild';
+import {
+  BUNDLED_PACKAGES,
+  ROOT,
+  SOURCE_CONDITION,
+  stageCdkAssets,
+  stageLayerPackages,
+} from './build.ts';
+import { bundledPackages } from './bundled-packages.ts';
 
 /** The workspace packages, in dependency order, by folder. */
 export const PACKAGE_DIRS = [
@@ -37,8 +44,8 @@ const ENTRIES: Readonly<Record<'client' | 'cdk', Readonly<Record<string, string>
 };
 
 /** Bundles one package's JavaScript into `<pkg>/dist/`. */
-async function bundleJs(pkg: 'client' | 'cdk', external: readonly string[]): Promise<void> {
-  await build({
+async function bundleJs(pkg: 'client' | 'cdk', external: readonly string[]): Promise<Metafile> {
+  const result = await build({
     entryPoints: Object.fromEntries(
       Object.entries(ENTRIES[pkg]).map(([out, src]) => [out, join(ROOT, src)]),
     ),
@@ -54,8 +61,11 @@ async function bundleJs(pkg: 'client' | 'cdk', external: readonly string[]): Pro
     external: [...external],
     legalComments: 'none',
     banner: pkg === 'cdk' ? { js: BANNER } : {},
+    metafile: true,
     logLevel: 'warning',
   });
+  if (!result.metafile) throw new Error(`esbuild wrote no metafile for ${pkg}`);
+  return result.metafile;
 }
 
 /** Emits `.d.ts` for a package with tsc, rewriting `.ts` specifiers to `.js`. */
@@ -116,12 +126,18 @@ export async function buildPackages(o: PackagesOptions = {}): Promise<Record<str
   for (const pkg of ['client', 'cdk'] as const) {
     await rm(join(ROOT, pkg, 'dist'), { recursive: true, force: true });
   }
-  await bundleJs('client', []);
-  await bundleJs('cdk', ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@secret-sidecar/*']);
+  const bundled = {
+    client: await bundledPackages(ROOT, await bundleJs('client', [])),
+    cdk: await bundledPackages(
+      ROOT,
+      await bundleJs('cdk', ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@secret-sidecar/*']),
+    ),
+  };
   await declarations('client');
   await declarations('cdk');
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, BUNDLED_PACKAGES), `${JSON.stringify(bundled, null, 2)}\n`);
   const tarballs: Record<string, string> = {};
   const dirs = PACKAGE_DIRS.filter((d) => o.standalone !== false || !d.startsWith('layers/'));
   for (const dir of dirs) {

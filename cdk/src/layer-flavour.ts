@@ -65,6 +65,19 @@ export function layerName(flavour: LayerFlavour, architecture?: lambda.Architect
   return `${EXTENSION_NAME}-standalone-${(architecture ?? lambda.Architecture.ARM_64).name}`;
 }
 
+/**
+ * The description a flavour is published with (`make publish-layer`, `SecretSidecarLayer`):
+ * the node flavour when `architecture` is undefined, else the standalone one for it.
+ */
+export function layerDescription(architecture?: lambda.Architecture): string {
+  return architecture === undefined
+    ? "secret-sidecar Lambda extension (node flavour: runs on the function's Node.js): cached Secrets Manager and SSM reads on localhost"
+    : `secret-sidecar Lambda extension (standalone flavour, ${architecture.name}: bundles Node.js, any runtime): cached Secrets Manager and SSM reads on localhost`;
+}
+
+/** The licence every flavour is published under (SPDX). */
+export const LAYER_LICENSE = 'Apache-2.0';
+
 /** What a layer name says about the flavour, or undefined when it is not one of ours. */
 export function flavourOfLayerName(
   name: string,

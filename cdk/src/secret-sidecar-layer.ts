@@ -13,7 +13,9 @@ import { PackagedAsset, packagedAssetPath, standaloneLayerZip } from './assets.t
 import { DEFAULT_ARCHITECTURE } from './function-defaults.ts';
 import {
   flavourOfLayerName,
+  LAYER_LICENSE,
   LayerFlavour,
+  layerDescription,
   layerName,
   NODE_FLAVOUR_RUNTIMES,
   STANDALONE_FLAVOUR_RUNTIMES,
@@ -149,7 +151,7 @@ export class SecretSidecarLayer extends lambda.LayerVersion implements ISecretSi
     super(scope, id, {
       code: lambda.Code.fromAsset(assetPath),
       layerVersionName: props.layerVersionName ?? layerName(flavour, architecture),
-      description: props.description ?? describe(architecture),
+      description: props.description ?? layerDescription(architecture),
       // The standalone flavour declares its runtimes in the template only: aws-cdk-lib
       // refuses to attach a layer to a runtime missing from this list, and Lambda's list
       // is capped at 15 while the layer runs on every Amazon Linux runtime.
@@ -158,7 +160,7 @@ export class SecretSidecarLayer extends lambda.LayerVersion implements ISecretSi
         architecture === undefined
           ? [lambda.Architecture.X86_64, lambda.Architecture.ARM_64]
           : [architecture],
-      license: 'Apache-2.0',
+      license: LAYER_LICENSE,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     if (standalone) {
@@ -217,10 +219,4 @@ function checkLauncher(assetPath: string): void {
       { cause },
     );
   }
-}
-
-function describe(architecture: lambda.Architecture | undefined): string {
-  return architecture === undefined
-    ? "secret-sidecar Lambda extension (node flavour: runs on the function's Node.js): cached Secrets Manager and SSM reads on localhost"
-    : `secret-sidecar Lambda extension (standalone flavour, ${architecture.name}: bundles Node.js, any runtime): cached Secrets Manager and SSM reads on localhost`;
 }

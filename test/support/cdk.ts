@@ -15,6 +15,7 @@ import {
   SecretSidecarStack,
   type SecretSidecarStackProps,
 } from '../../deploy/secret-sidecar-stack.ts';
+import { ROOT as REPO_ROOT } from '../../scripts/build.ts';
 
 /** A temp folder shaped like `dist/`: layer tree with an executable launcher, two bundles. */
 export interface FakeDist {
@@ -59,13 +60,22 @@ export interface Synthesized {
   readonly nagViolations: readonly unknown[];
 }
 
-/** Synthesizes a {@link SecretSidecarStack} with cdk-nag, as the app does. */
+/** The context `cdk.json` gives the app (the recommended feature flags among it). */
+export function cdkJsonContext(): Record<string, unknown> {
+  return (
+    JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+      context: Record<string, unknown>;
+    }
+  ).context;
+}
+
+/** Synthesizes a {@link SecretSidecarStack} with cdk-nag and cdk.json's context, as the app does. */
 export function synthStack(
   dist: FakeDist,
   props: Omit<SecretSidecarStackProps, 'assets'>,
 ): Synthesized {
   const outdir = join(dist.dir, `out-${Math.random().toString(36).slice(2)}`);
-  const app = new App({ outdir });
+  const app = new App({ outdir, context: cdkJsonContext() });
   applyAwsSolutionsChecks(app);
   const stack = new SecretSidecarStack(app, 'Test', {
     ...props,

@@ -121,7 +121,13 @@ describe('make synth', () => {
     expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
   });
 
-  it('deploys the real bundles from make build', async () => {
+  it('builds before it synthesizes: the Makefile target only calls cdk, cdk.json runs the build', () => {
+    const makefile = readFileSync(join(clone, 'Makefile'), 'utf8');
+    expect(makefile).toMatch(/^synth: \$\(NODE_MODULES\) ##/m);
+    expect(result.output).toContain('built dist/');
+  });
+
+  it('deploys the real bundles from that build', async () => {
     const assets = JSON.parse(
       readFileSync(join(clone, 'cdk.out', 'SecretSidecar.assets.json'), 'utf8'),
     ) as { files: Record<string, { source: { path: string; packaging: string } }> };

@@ -122,7 +122,7 @@ describe('IAM', () => {
         {
           Sid: 'SidecarReadSecrets',
           Effect: 'Allow',
-          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
           Resource: ref(stack.apiKey.secret),
         },
         {
