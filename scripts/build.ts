@@ -27,7 +27,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const SOURCE_CONDITION = '@secret-sidecar/source';
 
 /** ESM bundles need a real `require` for the CommonJS parts of their dependencies. */
-const BANNER =
+export const ESM_REQUIRE_BANNER =
   "import { createRequire as __ssCreateRequire } from 'node:module'; const require = __ssCreateRequire(import.meta.url);";
 
 /** What gets bundled, relative to the repository root and the output directory. */
@@ -108,7 +108,7 @@ export async function bundle(
     minify,
     sourcemap: false,
     legalComments: 'none',
-    banner: { js: BANNER },
+    banner: { js: ESM_REQUIRE_BANNER },
     metafile: true,
     logLevel: 'warning',
   });

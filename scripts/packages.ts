@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import {
   BUNDLED_PACKAGES,
+  ESM_REQUIRE_BANNER,
   ROOT,
   SOURCE_CONDITION,
   stageCdkAssets,
@@ -28,9 +29,6 @@ export const PACKAGE_DIRS = [
   'layers/standalone-x86_64',
   'layers/standalone-arm64',
 ] as const;
-
-const BANNER =
-  "import { createRequire as __ssCreateRequire } from 'node:module'; const require = __ssCreateRequire(import.meta.url);";
 
 /** Entries of each code package: source → output name under `dist/`. */
 const ENTRIES: Readonly<Record<'client' | 'cdk', Readonly<Record<string, string>>>> = {
@@ -60,7 +58,7 @@ async function bundleJs(pkg: 'client' | 'cdk', external: readonly string[]): Pro
     mainFields: ['module', 'main'],
     external: [...external],
     legalComments: 'none',
-    banner: pkg === 'cdk' ? { js: BANNER } : {},
+    banner: pkg === 'cdk' ? { js: ESM_REQUIRE_BANNER } : {},
     metafile: true,
     logLevel: 'warning',
   });

@@ -220,9 +220,8 @@ async function main(): Promise<number> {
       { gapMs: 250, max: 40, until: (o) => o.keyId === third },
       outcomes,
     );
-    const revoked = [first.id, second, third].filter(
-      (k) => !provider.registry.byId(k) || provider.registry.byId(k)?.revokedAt !== undefined,
-    );
+    // OpenAI keys are revoked by deleting the service account of their generation.
+    const revoked = [first.id, second, third].filter((k) => provider.admin.deleted.includes(k));
     progress(`second rotation done; the first key fell off AWSPREVIOUS and was revoked`);
 
     const shutdown = await inference.shutdown();
@@ -259,6 +258,10 @@ async function main(): Promise<number> {
     process.stdout.write(`${renderReport(facts)}\n`);
     if (!revoked.includes(first.id)) {
       process.stdout.write('FAIL: the first key was not revoked after the second rotation\n');
+      return 1;
+    }
+    if (revoked.includes(second) || revoked.includes(third)) {
+      process.stdout.write('FAIL: a key still AWSCURRENT or AWSPREVIOUS was revoked\n');
       return 1;
     }
     return passed(facts) ? 0 : 1;

@@ -15,7 +15,10 @@ export interface RequestOutcome {
   readonly ok: boolean;
   readonly statusCode: number;
   readonly secretLookupMs?: number;
-  /** Registry id of the provider key that answered (from the fake provider's log). */
+  /**
+   * The provider's id of the key that answered, as the rotated secret stores it: for OpenAI
+   * the service account that owns the key (from the fake provider's log and registry).
+   */
   readonly keyId?: string;
   readonly error?: string;
 }
@@ -35,6 +38,12 @@ export function apiEvent(prompt: string, authenticated = true): Record<string, u
       authorizer: authenticated ? { jwt: { claims: CLAIMS, scopes: null } } : undefined,
     },
   };
+}
+
+/** The `keyId` a secret stores for the registry key `id`: its service account, when it has one. */
+function storedKeyId(provider: FakeOpenAI, id: string): string {
+  const owner = provider.registry.byId(id)?.meta.serviceAccount;
+  return typeof owner === 'string' ? owner : id;
 }
 
 /** Sends one request and works out which key served it. */
@@ -67,7 +76,7 @@ export async function sendRequest(
     ok: statusCode === 200,
     statusCode,
     secretLookupMs: body.latency?.secretLookupMs,
-    keyId: served?.keyId,
+    keyId: served === undefined ? undefined : storedKeyId(provider, served.keyId),
     error: statusCode === 200 ? undefined : (body.error?.code ?? `HTTP ${statusCode}`),
   };
 }

@@ -197,7 +197,7 @@ export class OpenAIAdminState {
       expiresAt: expiresIn === undefined ? undefined : createdAt + expiresIn,
     };
     sa.keys.set(k.id, k);
-    this.registry.add(k.value, { provider: 'openai', name }, k.id);
+    this.registry.add(k.value, { provider: 'openai', name, serviceAccount: sa.id }, k.id);
     return k;
   }
 }
