@@ -1,21 +1,29 @@
 /**
- * Anthropic issuer. The Admin API cannot create keys, so keys come from a pool of
- * pre-provisioned keys ({@link KeyPoolStore}); superseded keys are deactivated (or
- * archived) through the Admin API (`x-api-key: <admin key>`, `anthropic-version`):
- *  - status: GET  /v1/organizations/api_keys/{id}
- *  - update: POST /v1/organizations/api_keys/{id} {"status": "active"|"inactive"|"archived"}
- *  - verify: GET  {baseURL}/v1/models?limit=1 with the new key.
+ * Anthropic issuer. The Admin API cannot create keys (the official `@anthropic-ai/sdk`
+ * 1.15.0 has `organization.apiKeys.retrieve/update/list` and no create), so keys come from a
+ * pool of pre-provisioned keys ({@link KeyPoolStore}); superseded keys are deactivated (or
+ * archived) through the Admin API, called with that SDK (`x-api-key: <admin key>`):
+ *  - status: GET  /v1/organizations/api_keys/{id}             (`organization.apiKeys.retrieve`)
+ *  - update: POST /v1/organizations/api_keys/{id} {status}    (`organization.apiKeys.update`)
+ *  - verify: GET  {apiBaseURL}/v1/models?limit=1 with the new key (`models.list`).
  * The `KeyPoolRemaining` metric reports the unclaimed keys left after each claim;
  * below ROTATION_KEY_POOL_LOW_WATERMARK a warning is logged too.
  */
 
+import {
+  Anthropic,
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  NotFoundError,
+} from '@anthropic-ai/sdk';
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import { MetricName, MetricUnit } from '../../shared/metrics.ts';
 import { apiBaseURL, type ProviderSecret } from '../../shared/provider-secret.ts';
 import { RotationEnv } from '../config.ts';
 import { AdminFields } from './admin.ts';
-import { expectJson, joinUrl, providerError, requestJson } from './http.ts';
 import { KeyPoolStore, type PoolEntry } from './key-pool.ts';
+import { sdkCall } from './sdk-errors.ts';
 import type {
   IssuedKey,
   IssueRequest,
@@ -27,7 +35,6 @@ import type {
 
 /** Public defaults. */
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
-export const ANTHROPIC_VERSION = '2023-06-01';
 
 const NAME = 'Anthropic';
 /** A pool key that expires sooner than this is not handed out: it would lapse as AWSCURRENT. */
@@ -62,53 +69,53 @@ export const anthropicIssuer: IssuerFactory = (deps) => {
     admin = { adminKey, adminBaseURL, retireStatus: retire as RetireStatus };
     return admin;
   };
-  const headers = (a: AnthropicAdmin) => ({
-    'x-api-key': a.adminKey,
-    'anthropic-version': ANTHROPIC_VERSION,
-  });
-  const keyUrl = (a: AnthropicAdmin, keyId: string) =>
-    joinUrl(a.adminBaseURL, `v1/organizations/api_keys/${encodeURIComponent(keyId)}`);
-
-  const status = async (a: AnthropicAdmin, keyId: string): Promise<string | undefined> => {
-    const res = await requestJson(NAME, 'get API key', keyUrl(a, keyId), {
-      headers: headers(a),
-      timeoutMs: deps.httpTimeoutMs,
-    });
-    if (res.status === 404) return undefined;
-    if (res.status < 200 || res.status > 299) throw providerError(NAME, 'get API key', res);
-    const s = (res.body as { status?: unknown } | undefined)?.status;
-    return typeof s === 'string' ? s : 'unknown';
+  let client: Anthropic | undefined;
+  const adminClient = (a: AnthropicAdmin): Anthropic => {
+    client ??= sdkClient(a.adminKey, a.adminBaseURL, deps.httpTimeoutMs);
+    return client;
   };
+  /** The key's Admin API record, or undefined when Anthropic has no such key. */
+  const record = async (
+    a: AnthropicAdmin,
+    keyId: string,
+  ): Promise<{ status: string; expires_at: string | null } | undefined> =>
+    call('get API key', async () => {
+      try {
+        return await adminClient(a).organization.apiKeys.retrieve(keyId);
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      }
+    });
+
+  const status = async (a: AnthropicAdmin, keyId: string): Promise<string | undefined> =>
+    (await record(a, keyId))?.status;
   /** Whether a pool key can still be handed out: active or inactive, and not about to expire. */
   const keyState = async (
     a: AnthropicAdmin,
     keyId: string,
   ): Promise<{ usable: boolean; reason?: string }> => {
-    const res = await requestJson(NAME, 'get API key', keyUrl(a, keyId), {
-      headers: headers(a),
-      timeoutMs: deps.httpTimeoutMs,
-    });
-    if (res.status === 404) return { usable: false, reason: 'not found' };
-    if (res.status < 200 || res.status > 299) throw providerError(NAME, 'get API key', res);
-    const body = (res.body ?? {}) as { status?: unknown; expires_at?: unknown };
-    if (body.status !== 'active' && body.status !== 'inactive') {
-      return { usable: false, reason: `status ${String(body.status)}` };
+    const key = await record(a, keyId);
+    if (key === undefined) return { usable: false, reason: 'not found' };
+    if (key.status !== 'active' && key.status !== 'inactive') {
+      return { usable: false, reason: `status ${key.status}` };
     }
-    if (typeof body.expires_at === 'string') {
-      const at = Date.parse(body.expires_at);
+    if (typeof key.expires_at === 'string') {
+      const at = Date.parse(key.expires_at);
       if (Number.isFinite(at) && at - deps.now() < MIN_REMAINING_LIFETIME_MS) {
-        return { usable: false, reason: `expires at ${body.expires_at}` };
+        return { usable: false, reason: `expires at ${key.expires_at}` };
       }
     }
     return { usable: true };
   };
-  const setStatus = async (a: AnthropicAdmin, keyId: string, to: string): Promise<void> => {
-    await expectJson(NAME, `set API key status to ${to}`, keyUrl(a, keyId), {
-      method: 'POST',
-      headers: headers(a),
-      body: { status: to },
-      timeoutMs: deps.httpTimeoutMs,
-    });
+  const setStatus = async (
+    a: AnthropicAdmin,
+    keyId: string,
+    to: 'active' | RetireStatus,
+  ): Promise<void> => {
+    await call(`set API key status to ${to}`, () =>
+      adminClient(a).organization.apiKeys.update(keyId, { status: to }),
+    );
   };
 
   const issuer: KeyIssuer = {
@@ -193,10 +200,8 @@ export const anthropicIssuer: IssuerFactory = (deps) => {
 
     async verify(key: ProviderSecret): Promise<void> {
       const base = apiBaseURL(key) ?? ANTHROPIC_BASE_URL;
-      await expectJson(NAME, 'list models with the new key', joinUrl(base, 'v1/models?limit=1'), {
-        headers: { 'x-api-key': key.apiKey, 'anthropic-version': ANTHROPIC_VERSION },
-        timeoutMs: deps.httpTimeoutMs,
-      });
+      const withKey = sdkClient(key.apiKey, base, deps.httpTimeoutMs);
+      await call('list models with the new key', () => withKey.models.list({ limit: 1 }));
     },
 
     async revoke(keyId: string): Promise<RevokeResult> {
@@ -226,3 +231,24 @@ export const anthropicIssuer: IssuerFactory = (deps) => {
   };
   return issuer;
 };
+
+/** Runs one SDK call; its errors are mapped in {@link sdkCall}. */
+function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  return sdkCall(NAME, { APIError, APIConnectionError, APIConnectionTimeoutError }, operation, run);
+}
+
+/**
+ * An SDK client with no retries of its own (the rotation retries), nothing from the
+ * environment (`ANTHROPIC_*` are the function's, not ours), no logs and no tracing.
+ */
+function sdkClient(apiKey: string, baseURL: string, timeoutMs: number): Anthropic {
+  return new Anthropic({
+    apiKey,
+    authToken: null,
+    baseURL,
+    timeout: timeoutMs,
+    maxRetries: 0,
+    logLevel: 'off',
+    openTelemetry: false,
+  });
+}

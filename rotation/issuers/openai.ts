@@ -19,7 +19,7 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAI } from 
 import { ErrorCode, SidecarError } from '../../shared/errors.ts';
 import { apiBaseURL, type ProviderSecret } from '../../shared/provider-secret.ts';
 import { AdminFields } from './admin.ts';
-import { providerError } from './http.ts';
+import { sdkCall } from './sdk-errors.ts';
 import type {
   IssuedKey,
   IssueRequest,
@@ -191,30 +191,7 @@ function sdkClient(
   });
 }
 
-/** Runs one SDK call; its errors are mapped once, here (status and error code, never text). */
-async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof APIConnectionTimeoutError) {
-      throw new SidecarError(ErrorCode.UpstreamTimeout, `${NAME} ${operation}: no answer in time`, {
-        cause: err,
-        errorType: 'ProviderTimeout',
-      });
-    }
-    if (err instanceof APIConnectionError) {
-      throw new SidecarError(
-        ErrorCode.UpstreamUnavailable,
-        `${NAME} ${operation}: could not connect`,
-        {
-          cause: err,
-          errorType: 'ProviderUnavailable',
-        },
-      );
-    }
-    if (err instanceof APIError && err.status !== undefined) {
-      throw providerError(NAME, operation, { status: err.status, body: { error: err.error } });
-    }
-    throw err;
-  }
+/** Runs one SDK call; its errors are mapped in {@link sdkCall}. */
+function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  return sdkCall(NAME, { APIError, APIConnectionError, APIConnectionTimeoutError }, operation, run);
 }

@@ -1,7 +1,9 @@
 /**
  * A fake Anthropic Admin API (API-key status only: the real API cannot create keys) plus
- * `GET /v1/models`, speaking Anthropic's real paths, headers (`x-api-key`, `anthropic-version`)
- * and JSON, errors included (`{"type":"error","error":{"type":…,"message":…}}`).
+ * `GET /v1/models`, speaking Anthropic's real paths, headers and JSON, errors included
+ * (`{"type":"error","error":{"type":…,"message":…}}`). A key is accepted as `x-api-key` (the
+ * documented curl form) or as `Authorization: Bearer` (what the official `@anthropic-ai/sdk`
+ * 1.15.0 sends for an API key, with `anthropic-version: 2026-10-21`).
  *
  *  GET  /v1/organizations/api_keys[?status&limit&after_id]
  *  GET  /v1/organizations/api_keys/{id}
@@ -11,7 +13,9 @@
  * are mirrored into a {@link KeyRegistry}.
  *
  * Follows: the Admin API reference (docs.anthropic.com/en/api/admin-api/apikeys, read
- * 2026-12-01) and anthropic-sdk-php (`APIKey.php`, `Status.php`, 2026-11) for the key states.
+ * 2026-12-01), `@anthropic-ai/sdk` 1.15.0 (`resources/organization/api-keys.ts`, `client.ts`
+ * auth headers, read 2026-12-02) and anthropic-sdk-php (`APIKey.php`, `Status.php`, 2026-11)
+ * for the key states.
  * Behaviours encoded: no create or delete endpoint; a key can be `expired` (the Console sets
  * `expires_at`; past it the key reads `expired` and is refused), `inactive` or `archived`;
  * archived keys cannot be modified; `anthropic-version` is required.
@@ -117,7 +121,7 @@ export function createAnthropicAdminHandler(
       if (!header(req, 'anthropic-version')) {
         return error(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
       }
-      const key = header(req, 'x-api-key');
+      const key = header(req, 'x-api-key') ?? bearer(req);
       if (isModels) {
         const fault = state.takeFault('models');
         if (fault) return error(res, fault, 'api_error', 'Internal server error');
@@ -231,6 +235,12 @@ function resource(k: AnthropicFakeKey): Record<string, unknown> {
     partial_key_hint: `${k.value.slice(0, 16)}...${k.value.slice(-4)}`,
     workspace_id: null,
   };
+}
+
+/** The token of an `Authorization: Bearer …` header. */
+function bearer(req: IncomingMessage): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(header(req, 'authorization') ?? '');
+  return m?.[1];
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
