@@ -1,6 +1,7 @@
 /** A complete, hand-made bench run for report tests (no measurement involved). */
 import type { ColdStartPhase } from '../../tools/bench/cold-start.ts';
 import type { MethodResult } from '../../tools/bench/lookups.ts';
+import type { ManyIdsPhase } from '../../tools/bench/many-ids.ts';
 import { METHOD_PLANS } from '../../tools/bench/methods.ts';
 import type { PeerResult } from '../../tools/bench/peers.ts';
 import type { BenchResults } from '../../tools/bench/report.ts';
@@ -120,6 +121,20 @@ export function rie(parallel = 15, dflt = 60): RieInitPhase {
   };
 }
 
+/** 5,000 ids in blocks of 500: RSS grows by `growthMiB`, cached p99 by `hotRatio`. */
+export function manyIds(growthMiB = 2, hotRatio = 1.1): ManyIdsPhase {
+  return {
+    blocks: Array.from({ length: 10 }, (_, i) => ({
+      idsRead: (i + 1) * 500,
+      rssBytes: (60 + (growthMiB * i) / 9) * MIB,
+      missP50Us: 2_000,
+      missP99Us: 6_000,
+      hotP50Us: 120,
+      hotP99Us: 300 * (1 + ((hotRatio - 1) * i) / 9),
+    })),
+  };
+}
+
 /** The whole run; every goal passes unless overridden. */
 export function results(over: Partial<BenchResults> = {}): BenchResults {
   return {
@@ -153,6 +168,7 @@ export function results(over: Partial<BenchResults> = {}): BenchResults {
         requestsPerSecond: 40_500,
       },
     ],
+    manyIds: manyIds(),
     rie: rie(),
     upstream: {
       profile: {

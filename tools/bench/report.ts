@@ -10,6 +10,13 @@ import { GOALS, initAddedMs, judgeGoals } from './goals.ts';
 import { WRK } from './http-load.ts';
 import type { LookupPhase, MethodResult } from './lookups.ts';
 import type { MachineInfo } from './machine.ts';
+import {
+  judgeManyIds,
+  MANY_IDS,
+  MANY_IDS_BOUNDS,
+  MANY_IDS_CACHE_SIZE,
+  type ManyIdsPhase,
+} from './many-ids.ts';
 import type { FlagResult } from './memory-flags.ts';
 import { LOOKUP_ROUNDS, LookupMethod } from './methods.ts';
 import { PEER_LABELS, PEER_PLAN, Peer, type PeerPhase, type PeerResult } from './peers.ts';
@@ -35,6 +42,8 @@ export interface BenchResults {
   readonly startup: StartupPhase;
   /** Node options measured on the extension. */
   readonly flags: readonly FlagResult[];
+  /** 5,000 distinct ids through one extension. */
+  readonly manyIds: ManyIdsPhase;
   readonly rie: RieInitPhase;
   readonly upstream: UpstreamPhase;
   /** An idle `node` process on the same machine, for scale. */
@@ -313,6 +322,38 @@ function rieSection(r: RieInitPhase): string {
         return [[c, fmtMs(v.median), fmtMs(v.p90), `${fmtMs(v.min)} – ${fmtMs(v.max)}`, added]];
       }),
     ),
+  ].join('\n');
+}
+
+/** Memory and cached-read latency over thousands of distinct ids. */
+export function manyIdsSection(p: ManyIdsPhase): string {
+  const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const j = judgeManyIds(p);
+  return [
+    '## Thousands of distinct ids',
+    '',
+    `One extension reads ${MANY_IDS.ids.toLocaleString('en-US')} secrets it was not configured with,`,
+    `${MANY_IDS.block} at a time (${MANY_IDS.valueBytes.toLocaleString('en-US')}-byte values, the default cache of 1,000 entries, so most`,
+    `are evicted again). After each block: RSS, the latency of those first reads (each a`,
+    `GetSecretValue to moto) and of ${MANY_IDS.hotReads} cached reads of one hot id. An evicted value must`,
+    'cost nothing, in the cache or in the redactor.',
+    '',
+    mdTable(
+      ['ids read', 'RSS', 'first read p50', 'first read p99', 'cached p50', 'cached p99'],
+      p.blocks.map((b) => [
+        b.idsRead.toLocaleString('en-US'),
+        mib(b.rssBytes),
+        `${(b.missP50Us / 1000).toFixed(2)} ms`,
+        `${(b.missP99Us / 1000).toFixed(2)} ms`,
+        `${b.hotP50Us.toFixed(0)} µs`,
+        `${b.hotP99Us.toFixed(0)} µs`,
+      ]),
+    ),
+    '',
+    `Until ${MANY_IDS_CACHE_SIZE.toLocaleString('en-US')} ids the cache fills, one entry per id, by design. Bound, from the block at which`,
+    `it is full to the last: RSS grows by at most ${mib(MANY_IDS_BOUNDS.rssGrowthBytes)}, and the cached p99 of the last block is at`,
+    `most ${MANY_IDS_BOUNDS.hotP99Ratio}× that of the full-cache block. This run: ${Number.isFinite(j.rssGrowthBytes) ? mib(j.rssGrowthBytes) : 'not measured'} and`,
+    `${Number.isFinite(j.hotP99Ratio) ? `${j.hotP99Ratio.toFixed(2)}×` : 'not measured'} (peak RSS of any block ${mib(j.peakRssBytes)}, before V8 collected): **${j.pass ? 'pass' : 'FAIL'}**.`,
   ].join('\n');
 }
 
@@ -612,6 +653,8 @@ export function renderReport(r: BenchResults): string {
     memorySection(r.lookups.extensionMemory, r.idleNode),
     '',
     flagsSection(r.flags),
+    '',
+    manyIdsSection(r.manyIds),
     '',
     standaloneOptionsSection(r.startup),
     '',

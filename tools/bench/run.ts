@@ -14,6 +14,7 @@ import { runColdStarts } from './cold-start.ts';
 import { seedSecret } from './fixture.ts';
 import { runLookups } from './lookups.ts';
 import { machineInfo } from './machine.ts';
+import { runManyIds } from './many-ids.ts';
 import { runMemoryFlags } from './memory-flags.ts';
 import { agentBinary } from './peer-processes.ts';
 import { runPeers } from './peers.ts';
@@ -89,6 +90,9 @@ async function main(): Promise<void> {
     say('Node options on the extension: memory and throughput per candidate');
     const flags = await runMemoryFlags(ws, moto.endpoint, say);
 
+    say('5,000 distinct ids through one extension: memory and cached reads stay flat');
+    const manyIds = await runManyIds(ws, moto.endpoint, say);
+
     say("INIT added under AWS's Runtime Interface Emulator");
     const rie = await runRieInit(ws, process.env.MOTO_SERVER ?? 'moto_server', say);
     if (rie.skipped !== undefined) say(`*** SKIPPED: RIE phase: ${rie.skipped} ***`);
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
       peers,
       startup,
       flags,
+      manyIds,
       rie,
       idleNode,
       runtimeSeconds: (performance.now() - started) / 1000,
