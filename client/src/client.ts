@@ -115,6 +115,8 @@ interface Lookup {
   readonly key: string;
   /** Files hold the current, decrypted value of configured items: usable only for that. */
   readonly fileOk: boolean;
+  /** A secret's AWSCURRENT with no version asked for: memoized in the by-id map too. */
+  readonly current: boolean;
   readonly query: Readonly<Record<string, string>>;
   readonly maxAgeMs: number | undefined;
 }
@@ -148,6 +150,11 @@ export class SidecarClient {
   readonly #now: () => number;
   readonly #redactor: Redactor | undefined;
   readonly #memo = new Map<string, MemoEntry>();
+  /**
+   * The memo entries of plain `getSecret(id)` lookups (stage AWSCURRENT, no version), by id:
+   * the same entries as in {@link #memo}, reached without building a key or a lookup.
+   */
+  readonly #current = new Map<string, MemoEntry>();
   readonly #inflight = new Map<string, Promise<SecretValue>>();
 
   constructor(options: SidecarClientOptions = {}) {
@@ -174,7 +181,15 @@ export class SidecarClient {
    *   unreachable or AWS failing), `TOO_MANY_REQUESTS`, `BAD_REQUEST`, `CONFIG_INVALID`
    *   (no token for the HTTP path) or `INTERNAL`.
    */
-  getSecret(aliasOrId: string, options: GetSecretOptions = {}): Promise<SecretValue> {
+  getSecret(aliasOrId: string, options?: GetSecretOptions): Promise<SecretValue> {
+    if (options === undefined || isPlain(options)) {
+      const entry = this.#current.get(aliasOrId);
+      if (entry !== undefined && this.#now() < entry.checkAt) return Promise.resolve(entry.secret);
+    }
+    return this.#getSecret(aliasOrId, options ?? {});
+  }
+
+  #getSecret(aliasOrId: string, options: GetSecretOptions): Promise<SecretValue> {
     const stage = options.versionId ? undefined : (options.versionStage ?? AWSCURRENT);
     const query: Record<string, string> = { secretId: aliasOrId };
     if (options.versionId) query.versionId = options.versionId;
@@ -185,6 +200,7 @@ export class SidecarClient {
         id: aliasOrId,
         key: `s\u0000${aliasOrId}\u0000${options.versionId ?? ''}\u0000${stage ?? ''}`,
         fileOk: options.versionId === undefined && stage === AWSCURRENT,
+        current: options.versionId === undefined && stage === AWSCURRENT,
         query,
         maxAgeMs: options.maxAgeMs,
       },
@@ -210,6 +226,7 @@ export class SidecarClient {
         key: `p\u0000${nameOrAlias}\u0000${decrypt ? 1 : 0}`,
         // Files hold decrypted values: a SecureString asked for without decryption must not come from one.
         fileOk: decrypt,
+        current: false,
         query,
         maxAgeMs: options.maxAgeMs,
       },
@@ -230,8 +247,10 @@ export class SidecarClient {
   invalidate(aliasOrId?: string): void {
     if (aliasOrId === undefined) {
       this.#memo.clear();
+      this.#current.clear();
       return;
     }
+    this.#current.delete(aliasOrId);
     for (const key of this.#memo.keys()) {
       if (key.split('\u0000')[1] === aliasOrId) this.#memo.delete(key);
     }
@@ -299,7 +318,9 @@ export class SidecarClient {
     }
     const window = now + (lookup.maxAgeMs ?? this.#recheckMs);
     const checkAt = fileExpiresAt > 0 ? Math.min(fileExpiresAt, window) : window;
-    this.#memo.set(lookup.key, { secret: value, checkAt, fetchedAt });
+    const entry = { secret: value, checkAt, fetchedAt };
+    this.#memo.set(lookup.key, entry);
+    if (lookup.current) this.#current.set(lookup.id, entry);
     return value;
   }
 
@@ -389,4 +410,14 @@ function readEnvelope(path: string, lookup: Lookup, now: number): SecretEnvelope
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Options that ask for nothing but the memoized current value. */
+function isPlain(o: GetSecretOptions): boolean {
+  return (
+    o.versionId === undefined &&
+    (o.versionStage === undefined || o.versionStage === AWSCURRENT) &&
+    o.refreshNow !== true &&
+    o.maxAgeMs === undefined
+  );
 }

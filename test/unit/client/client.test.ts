@@ -122,6 +122,34 @@ describe('SidecarClient', () => {
       expect(sidecar.requests).toHaveLength(0);
     });
 
+    it('forgets an invalidated id: the next read looks at the file again', async () => {
+      writeEnvelope(tmp.dir, 'provider', V1, clock.now() + 60_000);
+      const c = client({ recheckMs: 60_000 });
+      await c.getSecret('provider');
+      writeEnvelope(tmp.dir, 'provider', V2, clock.now() + 120_000, clock.now() + 1);
+
+      c.invalidate('provider');
+      const secret = await c.getSecret('provider');
+
+      expect(secret.versionId).toBe('v-0002');
+    });
+
+    it('answers the current version and a pinned stage from separate memo entries', async () => {
+      writeEnvelope(tmp.dir, 'provider', V1, clock.now() + 60_000);
+      sidecar.secrets.set('provider', V2);
+      const c = client({ recheckMs: 60_000 });
+
+      const current = await c.getSecret('provider');
+      const previous = await c.getSecret('provider', { versionStage: 'AWSPREVIOUS' });
+      const again = await c.getSecret('provider', {});
+
+      expect([current.versionId, previous.versionId, again.versionId]).toEqual([
+        V1.versionId,
+        V2.versionId,
+        V1.versionId,
+      ]);
+    });
+
     it('keeps the same object when a later check finds the same versionId', async () => {
       sidecar.secrets.set('provider', V1);
       const c = client({ recheckMs: 1000 });
