@@ -421,11 +421,12 @@ export function missedGoalNotes(r: BenchResults): string[] {
         : '';
     notes.push(
       `- **HTTP:** the extension answers a cached read in ${fmtUs(node.latency.p50Us)} p50 against the floor's ${fmtUs(floor.latency.p50Us)}.${cpu}`,
-      '  A `--cpu-prof` profile under wrk (2026-12-01) puts about two thirds of the busy time in',
-      '  the `writev` system call, as for the floor; of our own code only the token digest',
-      '  (≈ 0.6 µs), the cache lookup and the four response headers show up. What remains is the',
-      "  token check, the route and the extra headers AWS's API has; on a 2-core machine shared",
-      '  with wrk the run-to-run spread (±20 % between identical runs) is as large as the gap.',
+      '  `--cpu-prof` profiles under three wrk runs each (2026-12-02): the extension (27–31k req/s)',
+      '  spends 46.5 % of its time in the `writev` system call, 30.8 % idle, 4.6 % in GC and 1.9 % in',
+      '  the token digest, with all of our own functions under 3 %; the floor (36–40k req/s) 48.8 %',
+      '  in `writev`, 38.3 % idle, 1.9 % in GC. What differs is GC (the 1 MiB semi-space scavenges more',
+      '  often), the token digest and a response with more headers; on a 2-core machine',
+      '  shared with wrk the run-to-run spread (±20 % between identical runs) is as large as that.',
     );
   }
   if (has('RSS') && node) {
