@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../../scripts/build.ts';
+import { buildPaths, ROOT } from '../../../scripts/build.ts';
 import { FakeSidecar, tempSecretDir, writeEnvelope } from '../../support/inference/fake-sidecar.ts';
 
 const run = promisify(execFile);
@@ -106,8 +106,30 @@ async function tarballFor(name: string): Promise<string> {
   return join(PACKAGES, file);
 }
 
-async function node(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  const { stdout } = await run(process.execPath, [join(project, 'out', script), ...args], {
+/**
+ * The Node.js versions user code runs on: this process's, and the pinned Node 22 the
+ * standalone layer of this machine's architecture bundles (from `make build`).
+ */
+const NODES: readonly (readonly [string, string])[] = [
+  [`Node ${process.versions.node}`, process.execPath],
+  ...(process.arch === 'x64' || process.arch === 'arm64'
+    ? [
+        [
+          "the standalone layer's Node 22",
+          buildPaths(join(ROOT, 'dist')).standalone(process.arch === 'x64' ? 'x86_64' : 'arm64')
+            .node,
+        ] as const,
+      ]
+    : []),
+];
+
+async function node(
+  script: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  binary: string = process.execPath,
+) {
+  const { stdout } = await run(binary, [join(project, 'out', script), ...args], {
     cwd: project,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
   });
@@ -179,39 +201,47 @@ describe('the installed packages', () => {
 });
 
 describe('the client package', () => {
-  it('reads over HTTP and from the extension files, with typed errors', async () => {
-    const sidecar = await new FakeSidecar('token-of-this-test').start();
-    const files = tempSecretDir();
-    try {
-      sidecar.secrets.set('provider', { versionId: 'v-http', value: '{"apiKey":"sk-test"}' });
-      sidecar.parameters.set('/app/model', { version: 3, value: 'gpt-test' });
-      writeEnvelope(
-        files.dir,
-        'from-file',
-        { versionId: 'v-file', value: 'file value' },
-        Date.now() + 600_000,
-      );
-      const out = JSON.parse(
-        await node('handler.js', [], {
-          SECRET_SIDECAR_HTTP_PORT: String(sidecar.port),
-          SECRET_SIDECAR_DIR: files.dir,
-          AWS_SESSION_TOKEN: sidecar.token,
-        }),
-      );
-      expect(out).toEqual({
-        apiKey: 'sk-test',
-        model: 'gpt-test',
-        http: { versionId: 'v-http', origin: 'http' },
-        file: { value: 'file value', origin: 'file' },
-        missing: 'NOT_FOUND',
-        badName: 'GetParameterError',
-      });
-      expect(sidecar.requests.every((r) => r.tokenOk)).toBe(true);
-    } finally {
-      files.cleanup();
-      await sidecar.stop();
-    }
-  });
+  it.each(NODES)(
+    'reads over HTTP and from the extension files, with typed errors, on %s',
+    async (_label, binary) => {
+      const sidecar = await new FakeSidecar('token-of-this-test').start();
+      const files = tempSecretDir();
+      try {
+        sidecar.secrets.set('provider', { versionId: 'v-http', value: '{"apiKey":"sk-test"}' });
+        sidecar.parameters.set('/app/model', { version: 3, value: 'gpt-test' });
+        writeEnvelope(
+          files.dir,
+          'from-file',
+          { versionId: 'v-file', value: 'file value' },
+          Date.now() + 600_000,
+        );
+        const out = JSON.parse(
+          await node(
+            'handler.js',
+            [],
+            {
+              SECRET_SIDECAR_HTTP_PORT: String(sidecar.port),
+              SECRET_SIDECAR_DIR: files.dir,
+              AWS_SESSION_TOKEN: sidecar.token,
+            },
+            binary,
+          ),
+        );
+        expect(out).toEqual({
+          apiKey: 'sk-test',
+          model: 'gpt-test',
+          http: { versionId: 'v-http', origin: 'http' },
+          file: { value: 'file value', origin: 'file' },
+          missing: 'NOT_FOUND',
+          badName: 'GetParameterError',
+        });
+        expect(sidecar.requests.every((r) => r.tokenOk)).toBe(true);
+      } finally {
+        files.cleanup();
+        await sidecar.stop();
+      }
+    },
+  );
 });
 
 describe('the construct package', () => {
