@@ -412,12 +412,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Options that ask for nothing but the memoized current value. */
+/**
+ * Options whose memo entry is the plain current one. `maxAgeMs` only shapes a new entry,
+ * never a hit, so it does not count.
+ */
 function isPlain(o: GetSecretOptions): boolean {
   return (
     o.versionId === undefined &&
     (o.versionStage === undefined || o.versionStage === AWSCURRENT) &&
-    o.refreshNow !== true &&
-    o.maxAgeMs === undefined
+    o.refreshNow !== true
   );
 }

@@ -49,26 +49,31 @@ export function mergePoolKeys(pool: KeyPool, added: readonly unknown[]): KeyPool
   const known = new Set(pool.keys.map((k) => k.keyId));
   const fresh: PoolEntry[] = [];
   added.forEach((k, i) => {
-    const e = k as Record<string, unknown> | null;
-    if (
-      typeof e !== 'object' ||
-      e === null ||
-      typeof e.keyId !== 'string' ||
-      e.keyId === '' ||
-      typeof e.apiKey !== 'string' ||
-      e.apiKey === ''
-    ) {
+    if (!hasKey(k)) {
       throw new SidecarError(
         ErrorCode.BadRequest,
         `added key ${i} must be {"keyId": <string>, "apiKey": <string>}`,
         { errorType: 'InvalidKeyPool' },
       );
     }
-    if (known.has(e.keyId)) return;
-    known.add(e.keyId);
-    fresh.push({ keyId: e.keyId, apiKey: e.apiKey });
+    if (known.has(k.keyId)) return;
+    known.add(k.keyId);
+    fresh.push({ keyId: k.keyId, apiKey: k.apiKey });
   });
   return { boundTo: pool.boundTo, keys: [...pool.keys, ...fresh] };
+}
+
+/** Whether `k` is an object with a non-empty string `keyId` and `apiKey`. */
+function hasKey(k: unknown): k is { keyId: string; apiKey: string } {
+  const e = k as Record<string, unknown> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.keyId === 'string' &&
+    e.keyId !== '' &&
+    typeof e.apiKey === 'string' &&
+    e.apiKey !== ''
+  );
 }
 
 /** Reads and writes the pool secret. */
@@ -140,14 +145,9 @@ export class KeyPoolStore {
     }
     const out: PoolEntry[] = [];
     keys.forEach((k: unknown, i) => {
-      const e = k as Record<string, unknown> | null;
+      const e = k as Record<string, unknown>;
       if (
-        typeof e !== 'object' ||
-        e === null ||
-        typeof e.keyId !== 'string' ||
-        e.keyId === '' ||
-        typeof e.apiKey !== 'string' ||
-        e.apiKey === '' ||
+        !hasKey(k) ||
         (e.claimedBy !== undefined && typeof e.claimedBy !== 'string') ||
         (e.claimedFor !== undefined && typeof e.claimedFor !== 'string')
       ) {
@@ -155,12 +155,12 @@ export class KeyPoolStore {
           `keys[${i}] must be {"keyId": <string>, "apiKey": <string>, "claimedBy"?: <string>, "claimedFor"?: <string>}`,
         );
       }
-      this.#redactor.register(e.apiKey);
+      this.#redactor.register(k.apiKey);
       out.push({
-        keyId: e.keyId,
-        apiKey: e.apiKey,
-        ...(e.claimedBy ? { claimedBy: e.claimedBy } : {}),
-        ...(e.claimedFor ? { claimedFor: e.claimedFor } : {}),
+        keyId: k.keyId,
+        apiKey: k.apiKey,
+        ...(typeof e.claimedBy === 'string' && e.claimedBy ? { claimedBy: e.claimedBy } : {}),
+        ...(typeof e.claimedFor === 'string' && e.claimedFor ? { claimedFor: e.claimedFor } : {}),
       });
     });
     return { boundTo: boundTo ?? '', keys: out };

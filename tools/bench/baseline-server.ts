@@ -5,7 +5,7 @@
  * what the extension itself costs.
  */
 import { listenLocal } from '../fakes/local-server.ts';
-import { BENCH_SECRET_ID, BENCH_SECRET_VALUE } from './fixture.ts';
+import { floorBody } from './peer-processes.ts';
 
 /** A running baseline server. */
 export interface BaselineServer {
@@ -15,14 +15,7 @@ export interface BaselineServer {
 
 /** Starts the baseline server on an ephemeral port. */
 export async function startBaselineServer(): Promise<BaselineServer> {
-  const body = JSON.stringify({
-    ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${BENCH_SECRET_ID}-AbCdEf`,
-    Name: BENCH_SECRET_ID,
-    VersionId: '00000000-0000-4000-8000-000000000000',
-    SecretString: BENCH_SECRET_VALUE,
-    VersionStages: ['AWSCURRENT'],
-    CreatedDate: 1_767_225_600,
-  });
+  const body = floorBody();
   const { port, close } = await listenLocal((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
