@@ -30,7 +30,8 @@ import {
   NODE_FLAVOUR_RUNTIMES,
   STANDALONE_FLAVOUR_RUNTIMES,
 } from '../cdk/src/layer-flavour.ts';
-import { ConfigError, type ConfigIssue } from '../shared/errors.ts';
+import { toSidecarError } from '../shared/aws-errors.ts';
+import { ConfigError, type ConfigIssue, SidecarError } from '../shared/errors.ts';
 import { buildPaths, ROOT } from './build.ts';
 import type { Architecture as BuildArchitecture } from './node-runtime.ts';
 
@@ -195,20 +196,23 @@ export async function publishLayers(
       architecture === undefined
         ? [lambda.Architecture.X86_64.name, lambda.Architecture.ARM_64.name]
         : [architecture.name];
-    const out = await client.send(
-      new PublishLayerVersionCommand({
-        LayerName: name,
-        Description: layerDescription(architecture),
-        LicenseInfo: LAYER_LICENSE,
-        Content: { ZipFile: await readFile(zip) },
-        CompatibleRuntimes: compatibleRuntimes as Runtime[],
-        CompatibleArchitectures: compatibleArchitectures as Architecture[],
-      }),
+    const zipFile = await readFile(zip);
+    const out = await lambdaCall('PublishLayerVersion', name, published, () =>
+      client.send(
+        new PublishLayerVersionCommand({
+          LayerName: name,
+          Description: layerDescription(architecture),
+          LicenseInfo: LAYER_LICENSE,
+          Content: { ZipFile: zipFile },
+          CompatibleRuntimes: compatibleRuntimes as Runtime[],
+          CompatibleArchitectures: compatibleArchitectures as Architecture[],
+        }),
+      ),
     );
     if (out.LayerVersionArn === undefined || out.Version === undefined) {
       throw new Error(`PublishLayerVersion for ${name} answered without a version ARN`);
     }
-    const sharedWith = await share(client, name, out.Version, options.sharing);
+    const sharedWith = await share(client, name, out.Version, options.sharing, published);
     published.push({
       flavour,
       layerName: name,
@@ -227,6 +231,7 @@ async function share(
   name: string,
   version: number,
   sharing: Sharing,
+  published: readonly PublishedLayer[],
 ): Promise<string[]> {
   const grants =
     sharing.kind === 'organization'
@@ -241,16 +246,50 @@ async function share(
         ? sharing.accountIds.map((id) => ({ StatementId: `account-${id}`, Principal: id }))
         : [];
   for (const grant of grants) {
-    await client.send(
-      new AddLayerVersionPermissionCommand({
-        LayerName: name,
-        VersionNumber: version,
-        Action: 'lambda:GetLayerVersion',
-        ...grant,
-      }),
+    await lambdaCall(
+      `AddLayerVersionPermission (${grant.StatementId})`,
+      `${name}:${version}`,
+      published,
+      () =>
+        client.send(
+          new AddLayerVersionPermissionCommand({
+            LayerName: name,
+            VersionNumber: version,
+            Action: 'lambda:GetLayerVersion',
+            ...grant,
+          }),
+        ),
     );
   }
   return grants.map((g) => g.StatementId);
+}
+
+/** A failed Lambda call, with the layers published before it (they stay published). */
+export class PublishError extends SidecarError {
+  readonly published: readonly PublishedLayer[];
+
+  constructor(cause: SidecarError, published: readonly PublishedLayer[]) {
+    super(cause.code, cause.message, { cause, errorType: cause.errorType });
+    this.name = 'PublishError';
+    this.published = [...published];
+  }
+}
+
+/** Runs one Lambda call; its failure is mapped once (shared/aws-errors.ts) and says what was already published. */
+async function lambdaCall<T>(
+  operation: string,
+  subject: string,
+  published: readonly PublishedLayer[],
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw new PublishError(
+      toSidecarError(err, { service: 'Lambda', operation, subject }),
+      published,
+    );
+  }
 }
 
 /** The text form: one `flavour  ARN` line per layer. */
@@ -273,7 +312,18 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const published = await publishLayers(new LambdaClient({}), options);
+  let published: PublishedLayer[];
+  try {
+    published = await publishLayers(new LambdaClient({}), options);
+  } catch (err) {
+    if (!(err instanceof PublishError)) throw err;
+    if (err.published.length > 0) {
+      process.stdout.write(`published before the failure:\n${formatText(err.published)}`);
+    }
+    process.stderr.write(`publish-layer: ${err.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const json = `${JSON.stringify({ layers: published }, null, 2)}\n`;
   await writeFile(join(options.dist, 'published-layers.json'), json);
   process.stdout.write(options.json ? json : formatText(published));

@@ -9,7 +9,7 @@
 import { ErrorCode, SidecarError } from './errors.ts';
 
 /** Which AWS service failed, used in messages. */
-export type UpstreamService = 'Secrets Manager' | 'Parameter Store' | 'KMS';
+export type UpstreamService = 'Secrets Manager' | 'Parameter Store' | 'KMS' | 'Lambda';
 
 /** What was being done, for the message: `Secrets Manager PutSecretValue for "arn:..."`. */
 export interface AwsCallContext {

@@ -19,6 +19,7 @@ import { buildPaths, ROOT } from '../../../scripts/build.ts';
 import { zipDirectory } from '../../../scripts/zip.ts';
 import { built } from '../../support/build.ts';
 import { AWS_TEST_ENV } from '../../support/extension/aws.ts';
+import { freePort } from '../../support/moto.ts';
 
 const run = promisify(execFile);
 /** A region no other test uses, so layer versions start at 1. */
@@ -31,6 +32,13 @@ let lambda: LambdaClient;
 async function publish(
   ...args: string[]
 ): Promise<{ stdout: string; stderr: string; code: number }> {
+  return publishTo(inject('motoEndpoint'), ...args);
+}
+
+async function publishTo(
+  endpoint: string,
+  ...args: string[]
+): Promise<{ stdout: string; stderr: string; code: number }> {
   return run(TSX, [join(ROOT, 'scripts/publish-layer.ts'), '--dist', dist, ...args], {
     env: {
       PATH: process.env.PATH,
@@ -38,7 +46,7 @@ async function publish(
       ...AWS_TEST_ENV,
       AWS_REGION: REGION,
       AWS_DEFAULT_REGION: REGION,
-      AWS_ENDPOINT_URL_LAMBDA: inject('motoEndpoint'),
+      AWS_ENDPOINT_URL_LAMBDA: endpoint,
     },
   })
     .then((r) => ({ ...r, code: 0 }))
@@ -193,4 +201,13 @@ describe('make publish-layer', () => {
     const after = await lambda.send(new ListLayerVersionsCommand({ LayerName: 'secret-sidecar' }));
     expect(after.LayerVersions?.length).toBe(before.LayerVersions?.length);
   });
+
+  it('reports an unreachable Lambda API in one line naming the service, without a stack trace', async () => {
+    const out = await publishTo(`http://127.0.0.1:${await freePort()}`, '--flavour', 'node');
+    expect(out.code).toBe(1);
+    const lines = out.stderr.split('\n').filter((l) => l.startsWith('publish-layer: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^publish-layer: Lambda /);
+    expect(out.stderr).not.toMatch(/^\s+at /m);
+  }, 30_000);
 });
