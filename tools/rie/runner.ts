@@ -5,7 +5,9 @@
  *
  *  1. brings up loopback (the namespace has no other interface);
  *  2. mounts tmpfs over /opt and puts the layer there exactly as a container image's two
- *     `COPY` lines would (`extensions/` and `secret-sidecar/`), then tmpfs over /tmp;
+ *     `COPY` lines would (`extensions/` and `secret-sidecar/`), then tmpfs over /tmp; a
+ *     checkout that itself lies under /tmp (a fresh clone in a temporary folder) stays
+ *     visible at its path, bind-mounted back, since the runner and moto still need it;
  *  3. optionally hides the host's `node` (a Python runtime has none);
  *  4. starts moto, seeds a secret, starts RIE with the function's bootstrap and a
  *     Lambda-like PATH, and drives the scenario's invocations;
@@ -16,8 +18,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -142,7 +144,21 @@ async function prepareFilesystem(spec: ScenarioSpec): Promise<void> {
   }
   const fn = new Map<string, Buffer>();
   for (const file of spec.functionFiles) fn.set(file.name, await readFile(file.path));
+  const keep = hostPathsUnderTmp(spec);
+  const hold = join(staged, '.host-tmp');
+  if (keep.length > 0) {
+    await mkdir(hold);
+    execFileSync('mount', ['--bind', '/tmp', hold]);
+  }
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'mode=1777', 'tmpfs', '/tmp']);
+  for (const path of keep) {
+    await mkdir(path, { recursive: true });
+    execFileSync('mount', ['--bind', join(hold, relative('/tmp', path)), path]);
+  }
+  if (keep.length > 0) {
+    execFileSync('umount', [hold]);
+    await rmdir(hold);
+  }
   await mkdir('/tmp/task', { recursive: true });
   for (const [name, bytes] of fn) await writeFile(join('/tmp/task', name), bytes, { mode: 0o755 });
   if (spec.hideNode) {
@@ -158,6 +174,18 @@ async function prepareFilesystem(spec: ScenarioSpec): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * Host paths under /tmp that must stay reachable once a tmpfs covers /tmp: the checkout the
+ * runner runs from (its modules, caches and, via the working directory, pyenv's shims) and
+ * the folders of the RIE and moto binaries. Nested paths are kept once, by the outermost.
+ */
+function hostPathsUnderTmp(spec: ScenarioSpec): string[] {
+  const under = [process.cwd(), dirname(resolve(spec.rie)), dirname(resolve(spec.moto))].filter(
+    (p) => p.startsWith('/tmp/'),
+  );
+  return [...new Set(under)].filter((p) => !under.some((o) => o !== p && p.startsWith(`${o}/`)));
 }
 
 async function startMoto(bin: string, children: ChildProcess[]): Promise<string> {
