@@ -13,10 +13,10 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import {
+  BUNDLE_CONDITIONS,
   BUNDLED_PACKAGES,
   ESM_REQUIRE_BANNER,
   ROOT,
-  SOURCE_CONDITION,
   stageCdkAssets,
   stageLayerPackages,
 } from './build.ts';
@@ -54,7 +54,7 @@ async function bundleJs(pkg: 'client' | 'cdk', external: readonly string[]): Pro
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    conditions: [SOURCE_CONDITION],
+    conditions: [...BUNDLE_CONDITIONS],
     mainFields: ['module', 'main'],
     external: [...external],
     legalComments: 'none',

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { ROOT, SOURCE_CONDITION } from '../../scripts/build.ts';
+import { BUNDLE_CONDITIONS, ROOT } from '../../scripts/build.ts';
 
 /** A bundled task root; `remove()` deletes it. */
 export interface BundledFunction {
@@ -24,7 +24,7 @@ export async function bundleFunction(name: string): Promise<BundledFunction> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    conditions: [SOURCE_CONDITION],
+    conditions: [...BUNDLE_CONDITIONS],
     logLevel: 'warning',
   });
   return { taskRoot, remove: () => rm(taskRoot, { recursive: true, force: true }) };

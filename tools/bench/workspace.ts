@@ -8,6 +8,7 @@ import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { BUNDLE_CONDITIONS, ESM_REQUIRE_BANNER } from '../../scripts/build.ts';
 
 /** Where the bench runs from. */
 export interface Workspace {
@@ -32,10 +33,6 @@ export interface LayerSize {
   readonly unzippedBytes: number;
   readonly files: number;
 }
-
-/** Same `require` shim as scripts/build.ts, for the CommonJS parts of the AWS SDK. */
-const BANNER =
-  "import { createRequire as __ssCreateRequire } from 'node:module'; const require = __ssCreateRequire(import.meta.url);";
 
 /** The standalone flavour this machine can run. */
 export const HOST_ARCHITECTURE = process.arch === 'arm64' ? 'arm64' : 'x86_64';
@@ -73,8 +70,8 @@ export async function prepareWorkspace(root: string): Promise<Workspace> {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      conditions: ['@secret-sidecar/source'],
-      banner: { js: BANNER },
+      conditions: [...BUNDLE_CONDITIONS],
+      banner: { js: ESM_REQUIRE_BANNER },
       logLevel: 'warning',
     });
     return {
