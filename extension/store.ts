@@ -14,7 +14,13 @@ import type { Logger } from '../shared/logger.ts';
 import { MetricName, type Metrics, MetricUnit } from '../shared/metrics.ts';
 import type { Redactor } from '../shared/redact.ts';
 import type { SecretEnvelope } from '../shared/sidecar-protocol.ts';
-import { type CacheEntry, type CacheRead, FreshnessCache, type RefreshReason } from './cache.ts';
+import {
+  type CacheEntry,
+  type CacheRead,
+  FreshnessCache,
+  type RefreshReason,
+  type StoreKind,
+} from './cache.ts';
 import type { ConfiguredItem, ExtensionConfig } from './config.ts';
 import type { EnvelopeSink } from './file-sink.ts';
 import type { ParameterRequest, ParameterSource, ParameterValue } from './parameter-source.ts';
@@ -85,6 +91,10 @@ export class SecretStore {
   readonly #published = new Map<string, string[]>();
   /** Per-file write chains, so writes to one file land in order. */
   readonly #writes = new Map<string, Promise<void>>();
+  /** Per file, the last pending write that changes what it holds (not a re-stamp). */
+  readonly #valueWrites = new Map<string, Promise<void>>();
+  /** Entries stored by a re-validation: the value the files hold, with a later expiry. */
+  readonly #restamps = new WeakSet<CacheEntry<unknown>>();
   #describeAllowed = true;
 
   constructor(options: SecretStoreOptions) {
@@ -111,9 +121,10 @@ export class SecretStore {
       ...(c.revalidate && c.secretsTtlMs > 0
         ? { revalidate: (r, v) => this.#revalidate(r, v) }
         : {}),
-      onStored: (r, entry, _kind, replaced) => {
+      onStored: (r, entry, kind, replaced) => {
         this.#hold(secretMaterial(entry.value), replaced && secretMaterial(replaced));
-        this.#publishAll(secretKey(r), (name) => secretEnvelope(r.secretId, name, entry));
+        if (kind === 'revalidated') this.#restamps.add(entry);
+        this.#publishAll(secretKey(r), kind, (name) => secretEnvelope(r.secretId, name, entry));
       },
       onEvicted: (r, why, value) => {
         this.#hold(undefined, value && secretMaterial(value));
@@ -126,9 +137,9 @@ export class SecretStore {
       refreshAheadMs: c.parametersRefreshAheadMs,
       keyOf: parameterKey,
       load: (r, reason) => this.#loadParameter(r, reason),
-      onStored: (r, entry, _kind, replaced) => {
+      onStored: (r, entry, kind, replaced) => {
         this.#hold(parameterMaterial(entry.value), replaced && parameterMaterial(replaced));
-        this.#publishAll(parameterKey(r), (name) => parameterEnvelope(r.name, name, entry));
+        this.#publishAll(parameterKey(r), kind, (name) => parameterEnvelope(r.name, name, entry));
       },
       onEvicted: (r, why, value) => {
         this.#hold(undefined, value && parameterMaterial(value));
@@ -374,14 +385,20 @@ export class SecretStore {
     if (previous !== undefined) this.#o.redactor.release(previous);
   }
 
-  /** After a read that went upstream, waits until the files show that value too. */
+  /**
+   * After a read that went upstream, waits until the files show that value too. A
+   * re-validated value is the one the files already hold, only with a later expiry, so
+   * such a read waits for no re-stamp, only for a new value still being written: a reader
+   * that meanwhile finds the old stamp gets the same value, or sees it expired and asks
+   * over HTTP.
+   */
   async #fileWritten(key: string, read: CacheRead<unknown>): Promise<void> {
     if (read.outcome === 'hit' || read.outcome === 'stale') return;
-    await this.#writesOf(key);
+    await this.#writesOf(key, this.#restamps.has(read.entry) ? this.#valueWrites : this.#writes);
   }
 
-  #writesOf(key: string): Promise<unknown> {
-    return Promise.all((this.#published.get(key) ?? []).map((name) => this.#writes.get(name)));
+  #writesOf(key: string, pending = this.#writes): Promise<unknown> {
+    return Promise.all((this.#published.get(key) ?? []).map((name) => pending.get(name)));
   }
 
   #addPublished(key: string, name: string): void {
@@ -403,7 +420,7 @@ export class SecretStore {
     } else m.count(MetricName.CacheMiss);
   }
 
-  #publishAll(key: string, envelope: (name: string) => SecretEnvelope): void {
+  #publishAll(key: string, kind: StoreKind, envelope: (name: string) => SecretEnvelope): void {
     const sink = this.#o.sink;
     if (!sink) return;
     for (const name of this.#published.get(key) ?? []) {
@@ -421,6 +438,7 @@ export class SecretStore {
           }
         },
         'could not write secret file; removed it so readers use HTTP',
+        kind === 'fetched',
       );
     }
   }
@@ -430,18 +448,23 @@ export class SecretStore {
     const sink = this.#o.sink;
     if (!sink) return;
     for (const name of this.#published.get(key) ?? []) {
-      this.#chain(name, () => sink.remove(name), 'could not remove secret file');
+      this.#chain(name, () => sink.remove(name), 'could not remove secret file', true);
     }
   }
 
-  #chain(name: string, op: () => Promise<void>, failure: string): void {
+  /**
+   * Queues `op` on the file's write chain; `changesValue` also records it as the file's
+   * pending value write (a re-stamp does not change the value).
+   */
+  #chain(name: string, op: () => Promise<void>, failure: string, changesValue: boolean): void {
     const next = (this.#writes.get(name) ?? Promise.resolve()).then(op).catch((err: unknown) => {
       this.#log.error(failure, { file: name, error: err });
     });
-    this.#writes.set(name, next);
+    const pending = changesValue ? [this.#writes, this.#valueWrites] : [this.#writes];
+    for (const map of pending) map.set(name, next);
     next.then(
       () => {
-        if (this.#writes.get(name) === next) this.#writes.delete(name);
+        for (const map of pending) if (map.get(name) === next) map.delete(name);
       },
       () => undefined,
     );

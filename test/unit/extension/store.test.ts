@@ -207,6 +207,68 @@ describe('SecretStore', () => {
     expect(env.expiresAt).toBe(clock.now() + 10_000);
   });
 
+  /** A sink whose writes after the prefetch wait until the test opens the gate. */
+  function gatedSink() {
+    let gated = false;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let started: () => void = () => undefined;
+    const writeStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const wrap = (real: FileSink): EnvelopeSink => ({
+      write: async (name, envelope) => {
+        if (gated) {
+          started();
+          await gate;
+        }
+        await real.write(name, envelope);
+      },
+      remove: (name) => real.remove(name),
+    });
+    return { wrap, close: () => (gated = true), open, writeStarted };
+  }
+
+  it('answers a re-validated read before its re-stamp reaches the file', async () => {
+    const gate = gatedSink();
+    const { store, clock, sink } = setup({}, gate.wrap);
+    await store.prefetch(1_000);
+    gate.close();
+    clock.advance(10_000);
+    const read = await store.getSecret({ secretId: 'openai' });
+    expect(read.outcome).toBe('refreshed');
+    await gate.writeStarted;
+    const before = JSON.parse(await readFile(sink.pathOf('openai'), 'utf8'));
+    expect(before).toMatchObject({ versionId: 'v1', value: 'sk-openai-value-1' });
+    expect(before.expiresAt).toBeLessThanOrEqual(clock.now());
+    gate.open();
+    await store.flushWrites();
+    const after = JSON.parse(await readFile(sink.pathOf('openai'), 'utf8'));
+    expect(after.expiresAt).toBe(clock.now() + 10_000);
+  });
+
+  it('answers a read that found a new version only once the file holds it', async () => {
+    const gate = gatedSink();
+    const { store, secrets, clock, sink } = setup({}, gate.wrap);
+    await store.prefetch(1_000);
+    gate.close();
+    secrets.values.set('prod/openai', { versionId: 'v2', value: 'sk-openai-value-2' });
+    clock.advance(10_000);
+    const order: string[] = [];
+    const read = store.getSecret({ secretId: 'openai' }).then((r) => {
+      order.push('answered');
+      return r;
+    });
+    await gate.writeStarted;
+    order.push('file written');
+    gate.open();
+    expect((await read).entry.value.versionId).toBe('v2');
+    expect(order).toEqual(['file written', 'answered']);
+    expect(JSON.parse(await readFile(sink.pathOf('openai'), 'utf8')).versionId).toBe('v2');
+  });
+
   it('stops revalidating once DescribeSecret is denied, and fetches instead', async () => {
     const { store, secrets, clock } = setup();
     await store.prefetch(1_000);
