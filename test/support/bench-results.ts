@@ -2,6 +2,7 @@
 import type { ColdStartPhase } from '../../tools/bench/cold-start.ts';
 import type { MethodResult } from '../../tools/bench/lookups.ts';
 import type { ManyIdsPhase } from '../../tools/bench/many-ids.ts';
+import { FLAG_FLAVOURS } from '../../tools/bench/memory-flags.ts';
 import { METHOD_PLANS } from '../../tools/bench/methods.ts';
 import type { PeerResult } from '../../tools/bench/peers.ts';
 import type { BenchResults } from '../../tools/bench/report.ts';
@@ -159,15 +160,22 @@ export function results(over: Partial<BenchResults> = {}): BenchResults {
     },
     peers: { results: peers(), skipped: [] },
     startup: startup(),
-    flags: [
-      { label: 'none (Node defaults)', flags: '', memory: memory(70), requestsPerSecond: 40_000 },
+    flags: FLAG_FLAVOURS.flatMap((flavour) => [
       {
-        label: '--max-semi-space-size=1 (shipped)',
-        flags: '--max-semi-space-size=1',
+        label: 'none (Node defaults)',
+        flags: '',
+        flavour,
+        memory: memory(70),
+        requestsPerSecond: 40_000,
+      },
+      {
+        label: '--max-semi-space-size=2 (shipped)',
+        flags: '--max-semi-space-size=2',
+        flavour,
         memory: memory(62),
         requestsPerSecond: 40_500,
       },
-    ],
+    ]),
     manyIds: manyIds(),
     rie: rie(),
     upstream: {

@@ -1,8 +1,9 @@
 /**
- * Node options for the extension, chosen by measurement: each candidate runs the node
- * flavour with the launcher's `exec` line changed, under the same load (20,000 keep-alive
- * requests, then one wrk run), and reports memory and throughput. The launcher ships the
- * winner; every option tried stays in the report.
+ * Node options for the extension, chosen by measurement: each candidate runs both flavours
+ * (the node flavour on this machine's Node, the standalone flavour on its pinned Node 22)
+ * with the launcher's `exec` line changed, under the same load (20,000 keep-alive requests,
+ * then one wrk run), and reports memory and throughput. The launcher ships the winner;
+ * every option tried stays in the report.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
@@ -15,15 +16,17 @@ import { benchSandbox, extensionPid } from './sandbox-run.ts';
 import type { Workspace } from './workspace.ts';
 
 /** The flag the launcher ships (replaced by each candidate). */
-export const SHIPPED_FLAGS = '--max-semi-space-size=1';
+export const SHIPPED_FLAGS = '--max-semi-space-size=2';
 
 /** Candidates, by label. */
 export const FLAG_CANDIDATES: readonly { readonly label: string; readonly flags: string }[] = [
   { label: 'none (Node defaults)', flags: '' },
-  { label: '--max-semi-space-size=1 (shipped)', flags: SHIPPED_FLAGS },
+  { label: '--max-semi-space-size=1', flags: '--max-semi-space-size=1' },
+  { label: '--max-semi-space-size=2 (shipped)', flags: SHIPPED_FLAGS },
+  { label: '--max-semi-space-size=4', flags: '--max-semi-space-size=4' },
   {
-    label: '--max-semi-space-size=1 --max-old-space-size=32',
-    flags: '--max-semi-space-size=1 --max-old-space-size=32',
+    label: '--max-semi-space-size=2 --max-old-space-size=32',
+    flags: '--max-semi-space-size=2 --max-old-space-size=32',
   },
   { label: '--single-threaded-gc', flags: '--single-threaded-gc' },
   { label: '--lite-mode', flags: '--lite-mode' },
@@ -33,20 +36,33 @@ export const FLAG_CANDIDATES: readonly { readonly label: string; readonly flags:
 /** Load per candidate. */
 export const FLAG_LOAD = { requests: 20_000 } as const;
 
-/** One candidate's figures. */
+/** The flavours each candidate runs on. */
+export const FLAG_FLAVOURS = ['node', 'standalone'] as const;
+
+/** One of {@link FLAG_FLAVOURS}. */
+export type FlagFlavour = (typeof FLAG_FLAVOURS)[number];
+
+/** One candidate's figures on one flavour. */
 export interface FlagResult {
   readonly label: string;
   readonly flags: string;
+  readonly flavour: FlagFlavour;
   readonly memory: ProcessMemory;
   /** Undefined without wrk. */
   readonly requestsPerSecond?: number;
 }
 
-/** A copy of the node flavour's launcher whose `exec` line carries `flags` instead. */
-async function launcherWith(ws: Workspace, name: string, flags: string): Promise<string> {
-  const opt = join(ws.dir, `opt-flags-${name}`);
+/** A copy of a flavour's launcher whose `exec` line carries `flags` instead. */
+async function launcherWith(
+  ws: Workspace,
+  flavour: FlagFlavour,
+  name: string,
+  flags: string,
+): Promise<string> {
+  const extensionsDir = flavour === 'node' ? ws.extensionsDir : ws.standaloneExtensionsDir;
+  const opt = join(ws.dir, `opt-flags-${flavour}-${name}`);
   await mkdir(join(opt, 'extensions'), { recursive: true });
-  const original = await readFile(join(ws.extensionsDir, 'secret-sidecar'), 'utf8');
+  const original = await readFile(join(extensionsDir, 'secret-sidecar'), 'utf8');
   const exec = `--no-warnings ${SHIPPED_FLAGS} `;
   if (!original.includes(exec)) {
     throw new Error(
@@ -56,11 +72,11 @@ async function launcherWith(ws: Workspace, name: string, flags: string): Promise
   const launcher = join(opt, 'extensions', 'secret-sidecar');
   await writeFile(launcher, original.replace(exec, `--no-warnings ${flags} `));
   await chmod(launcher, 0o755);
-  await symlink(join(ws.extensionsDir, '..', 'secret-sidecar'), join(opt, 'secret-sidecar'));
+  await symlink(join(extensionsDir, '..', 'secret-sidecar'), join(opt, 'secret-sidecar'));
   return join(opt, 'extensions');
 }
 
-/** Measures every candidate in turn. */
+/** Measures every candidate in turn, on each flavour. */
 export async function runMemoryFlags(
   ws: Workspace,
   endpoint: string,
@@ -69,37 +85,54 @@ export async function runMemoryFlags(
   const wrk = hasWrk();
   const out: FlagResult[] = [];
   for (const [i, candidate] of FLAG_CANDIDATES.entries()) {
-    const token = randomBytes(32).toString('base64url');
-    const port = await freePort();
-    const sandbox = await benchSandbox(
-      { ...ws, extensionsDir: await launcherWith(ws, String(i), candidate.flags) },
-      {
-        handler: 'noop.handler',
-        secretFolder: `flags-${i}`,
-        endpoint,
-        freeze: false,
-        httpPort: port,
-        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing', sessionToken: token },
-      },
-    );
-    try {
-      const target = { port, path: SECRET_PATH, token };
-      await Promise.all([sandbox.init(), firstOk(target, performance.now())]);
-      await timeKeepAlive(target, FLAG_LOAD.requests, 0);
-      const requestsPerSecond = wrk ? (await runWrk(target)).requestsPerSecond : undefined;
-      const memory = await processMemory(extensionPid(sandbox));
-      out.push({
-        label: candidate.label,
-        flags: candidate.flags,
-        memory,
-        ...(requestsPerSecond === undefined ? {} : { requestsPerSecond }),
-      });
+    for (const flavour of FLAG_FLAVOURS) {
+      out.push(await measureCandidate(ws, endpoint, flavour, String(i), candidate, wrk));
+      const last = out[out.length - 1] as FlagResult;
       progress(
-        `  ${candidate.label.padEnd(48)} RSS ${(memory.rssBytes / 2 ** 20).toFixed(1)} MiB (private ${(memory.anonBytes / 2 ** 20).toFixed(1)})  ${requestsPerSecond?.toFixed(0) ?? '–'} req/s`,
+        `  ${`${candidate.label}, ${flavour}`.padEnd(60)} RSS ${(last.memory.rssBytes / 2 ** 20).toFixed(1)} MiB (private ${(last.memory.anonBytes / 2 ** 20).toFixed(1)})  ${last.requestsPerSecond?.toFixed(0) ?? '–'} req/s`,
       );
-    } finally {
-      await sandbox.shutdown();
     }
   }
   return out;
+}
+
+async function measureCandidate(
+  ws: Workspace,
+  endpoint: string,
+  flavour: FlagFlavour,
+  name: string,
+  candidate: (typeof FLAG_CANDIDATES)[number],
+  wrk: boolean,
+): Promise<FlagResult> {
+  const token = randomBytes(32).toString('base64url');
+  const port = await freePort();
+  const launcher = await launcherWith(ws, flavour, name, candidate.flags);
+  const sandbox = await benchSandbox(
+    { ...ws, extensionsDir: launcher, standaloneExtensionsDir: launcher },
+    {
+      handler: 'noop.handler',
+      secretFolder: `flags-${flavour}-${name}`,
+      flavour,
+      endpoint,
+      freeze: false,
+      httpPort: port,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing', sessionToken: token },
+    },
+  );
+  try {
+    const target = { port, path: SECRET_PATH, token };
+    await Promise.all([sandbox.init(), firstOk(target, performance.now())]);
+    await timeKeepAlive(target, FLAG_LOAD.requests, 0);
+    const requestsPerSecond = wrk ? (await runWrk(target)).requestsPerSecond : undefined;
+    const memory = await processMemory(extensionPid(sandbox));
+    return {
+      label: candidate.label,
+      flags: candidate.flags,
+      flavour,
+      memory,
+      ...(requestsPerSecond === undefined ? {} : { requestsPerSecond }),
+    };
+  } finally {
+    await sandbox.shutdown();
+  }
 }
