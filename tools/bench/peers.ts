@@ -41,7 +41,7 @@ export const PEER_LABELS: Readonly<Record<Peer, string>> = {
 };
 
 /** Rounds, and keep-alive requests per round. */
-export const PEER_PLAN = { rounds: 3, latencyRequests: 1500, warmup: 300 } as const;
+export const PEER_PLAN = { rounds: 5, latencyRequests: 1500, warmup: 300 } as const;
 
 /** What one peer measured. */
 export interface PeerResult {
