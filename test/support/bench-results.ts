@@ -169,7 +169,7 @@ export function results(over: Partial<BenchResults> = {}): BenchResults {
         requestsPerSecond: 40_000,
       },
       {
-        label: '--max-semi-space-size=2 (shipped)',
+        label: '--max-semi-space-size=2 (shipped on Node 22)',
         flags: '--max-semi-space-size=2',
         flavour,
         memory: memory(62),

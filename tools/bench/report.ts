@@ -17,7 +17,7 @@ import {
   MANY_IDS_CACHE_SIZE,
   type ManyIdsPhase,
 } from './many-ids.ts';
-import { type FlagFlavour, type FlagResult, SHIPPED_FLAGS } from './memory-flags.ts';
+import { type FlagFlavour, type FlagResult, SHIPPED } from './memory-flags.ts';
 import { LOOKUP_ROUNDS, LookupMethod } from './methods.ts';
 import { PEER_LABELS, PEER_PLAN, Peer, type PeerPhase, type PeerResult } from './peers.ts';
 import { RIE_ROUNDS, RieCase, type RieInitPhase } from './rie-init.ts';
@@ -377,7 +377,7 @@ function flagsSection(flags: readonly FlagResult[]): string {
     "Each candidate runs both flavours with the launcher's `exec` line changed, one after the",
     'other, under the same load: 20,000 keep-alive requests, then one wrk run. RSS is read after',
     "both. The node flavour runs on this machine's Node, the standalone flavour on its pinned",
-    `Node 22. The launcher ships \`${SHIPPED_FLAGS}\`.`,
+    `Node 22. The launcher ships ${SHIPPED}.`,
     '',
     mdTable(
       [
@@ -393,11 +393,12 @@ function flagsSection(flags: readonly FlagResult[]): string {
     ),
     '',
     'Also tried, by hand (2026-12-01), with no repeatable difference: `--v8-pool-size=1`,',
-    '`UV_THREADPOOL_SIZE=1`. A 1 MiB semi-space, shipped until 2026-12-02, kept Node 20 small but',
-    "let Node 22's old generation grow under load (objects promoted early): 96–101 MiB against",
-    '75 MiB with 2 MiB, by hand over four runs. Not loading what a configuration does not use is',
-    'in the build: each AWS SDK client is a chunk imported on first use, so a function with no',
-    'parameters never loads the SSM client.',
+    '`UV_THREADPOOL_SIZE=1`. A 1 MiB semi-space, shipped alone until 2026-12-02, keeps Node 20',
+    "smallest but lets Node 22's old generation grow under load (objects promoted early): 96–101",
+    'MiB against 75 MiB with 2 MiB, by hand over four runs; hence one per version, and the',
+    "node flavour in Lambda's nodejs22.x runs with 2 MiB. Not loading what a configuration does",
+    'not use is in the build: each AWS SDK client is a chunk imported on first use, so a function',
+    'with no parameters never loads the SSM client.',
   ].join('\n');
 }
 

@@ -149,6 +149,19 @@ describe('the launcher, under dash', () => {
     expect(out.stdout).toContain(`${work}/opt/extensions/../secret-sidecar/index.mjs`);
   });
 
+  it.each([
+    ["the runtime's Node 20", undefined, 'v20.19.0', '--max-semi-space-size=1'],
+    ["the runtime's Node 22", undefined, 'v22.11.0', '--max-semi-space-size=2'],
+    ["the standalone flavour's Node 22", 'v22.23.5', 'v20.19.0', '--max-semi-space-size=2'],
+  ])('runs %s with the semi-space measured for it', async (_label, bundled, onPath, flag) => {
+    const launcher = layer(bundled === undefined ? {} : { bundledNode: bundled });
+    const p = path();
+    fakeNode(join(work, 'bin/node'), onPath);
+    const out = await runWith(launcher, p);
+    expect(out.stdout).toMatch(/args=--no-warnings --max-semi-space-size=\d /);
+    expect(out.stdout).toContain(`args=--no-warnings ${flag} `);
+  });
+
   it('registers under its own file name, also when started through a symlink', async () => {
     const launcher = layer();
     const p = path();
