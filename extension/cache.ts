@@ -149,6 +149,12 @@ export class FreshnessCache<R, T> {
   readonly #slots = new Map<string, Slot<R, T>>();
   readonly #flights = new Map<string, Promise<CacheEntry<T>>>();
   #unpinned = 0;
+  /**
+   * The key {@link #touch} last moved to the most-recently-used end, while nothing else has
+   * changed the slots since: reading it again moves nothing (a repeated hot read costs no
+   * Map delete and insert).
+   */
+  #mostRecent: string | undefined;
 
   constructor(options: FreshnessCacheOptions<R, T>) {
     this.#o = options;
@@ -171,6 +177,7 @@ export class FreshnessCache<R, T> {
       slot.pinned = true;
       return;
     }
+    this.#mostRecent = undefined;
     this.#slots.set(key, this.#newSlot(request, true, undefined));
   }
 
@@ -186,10 +193,21 @@ export class FreshnessCache<R, T> {
   peekFresh(request: R): CacheEntry<T> | undefined {
     const key = this.#o.keyOf(request);
     const slot = this.#slots.get(key);
-    if (!slot?.entry || !this.#fresh(slot)) return undefined;
-    this.#touch(key);
-    this.#maybeRefreshAhead(key, slot);
-    return slot.entry;
+    const entry = slot?.entry;
+    if (!slot || !entry) return undefined;
+    // Each clock is read once: this is the path of every cached read.
+    const mono = this.#o.clock.monotonic();
+    const left = leftOf(slot, entry, this.#o.ttlMs, mono, this.#o.clock.now());
+    if (left <= 0) return undefined;
+    this.#markRead(key, slot, mono);
+    if (
+      this.#o.refreshAheadOnRead &&
+      left <= this.#o.refreshAheadMs &&
+      !(slot.retryAtMono !== undefined && mono < slot.retryAtMono)
+    ) {
+      this.#refresh(key, slot.request, RefreshReason.AheadOnRead).catch(() => undefined);
+    }
+    return entry;
   }
 
   /** Reads a value, loading it when needed. Throws the upstream's {@link SidecarError}. */
@@ -270,9 +288,7 @@ export class FreshnessCache<R, T> {
   #left(slot: Slot<R, T>): number {
     const entry = slot.entry;
     if (!entry) return Number.NEGATIVE_INFINITY;
-    const byMono = slot.storedMono + this.#o.ttlMs - this.#o.clock.monotonic();
-    const byWall = entry.expiresAt - this.#o.clock.now();
-    return Math.min(byMono, byWall);
+    return leftOf(slot, entry, this.#o.ttlMs, this.#o.clock.monotonic(), this.#o.clock.now());
   }
 
   #fresh(slot: Slot<R, T>): boolean {
@@ -300,11 +316,18 @@ export class FreshnessCache<R, T> {
   /** Moves a slot to the most-recently-used end and records the read. */
   #touch(key: string): Slot<R, T> | undefined {
     const slot = this.#slots.get(key);
-    if (!slot) return undefined;
-    this.#slots.delete(key);
-    this.#slots.set(key, slot);
-    slot.lastReadMono = this.#o.clock.monotonic();
+    if (slot) this.#markRead(key, slot, this.#o.clock.monotonic());
     return slot;
+  }
+
+  /** Records a read at `mono`, moving the slot to the most-recently-used end. */
+  #markRead(key: string, slot: Slot<R, T>, mono: number): void {
+    if (key !== this.#mostRecent) {
+      this.#slots.delete(key);
+      this.#slots.set(key, slot);
+      this.#mostRecent = key;
+    }
+    slot.lastReadMono = mono;
   }
 
   /** Single-flight upstream refresh of one key. */
@@ -360,6 +383,7 @@ export class FreshnessCache<R, T> {
       slot.entry = undefined;
       slot.revalidations = 0;
     } else {
+      this.#mostRecent = undefined;
       this.#slots.delete(key);
       this.#unpinned -= 1;
     }
@@ -379,6 +403,7 @@ export class FreshnessCache<R, T> {
       slot.revalidations = kind === 'revalidated' ? slot.revalidations + 1 : 0;
       return replaced;
     }
+    this.#mostRecent = undefined;
     this.#slots.set(key, this.#newSlot(request, false, entry));
     this.#unpinned += 1;
     this.#evictOverflow();
@@ -389,9 +414,21 @@ export class FreshnessCache<R, T> {
     for (const [key, slot] of this.#slots) {
       if (this.#unpinned <= this.#o.maxEntries) return;
       if (slot.pinned) continue;
+      this.#mostRecent = undefined;
       this.#slots.delete(key);
       this.#unpinned -= 1;
       this.#o.onEvicted?.(slot.request, 'lru', slot.entry?.value);
     }
   }
+}
+
+/** Milliseconds of life left by the stricter of the two clocks (negative once expired). */
+function leftOf<R, T>(
+  slot: Slot<R, T>,
+  entry: CacheEntry<T>,
+  ttlMs: number,
+  mono: number,
+  wall: number,
+): number {
+  return Math.min(slot.storedMono + ttlMs - mono, entry.expiresAt - wall);
 }

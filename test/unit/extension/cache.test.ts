@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CacheOutcome, FreshnessCache, type RefreshReason } from '../../../extension/cache.ts';
 import { ManualClock } from '../../../shared/clock.ts';
@@ -311,6 +312,45 @@ describe('FreshnessCache', () => {
     clock.advance(TTL);
     expect(cache.peekFresh('a')).toBeUndefined();
     expect(upstream.calls).toHaveLength(1);
+  });
+
+  it.each([
+    ['repeated reads of the newest entry', ['a', 'b', 'b', 'b', 'a'], 'b'],
+    ['a read of the older entry after the newest was read', ['a', 'b', 'b', 'a'], 'b'],
+    ['a read of an entry read last before another was added', ['a', 'a', 'b', 'a'], 'b'],
+    ['no reads after loading', ['a', 'b'], 'a'],
+  ])('keeps recency through %s', async (_label, reads, victim) => {
+    const { upstream, cache, evicted } = setup({ maxEntries: 2 });
+    for (const id of ['a', 'b', 'c']) upstream.values.set(id, id);
+    for (const id of reads) {
+      if (cache.peekFresh(id) === undefined) await cache.get(id);
+    }
+    await cache.get('c');
+    expect(evicted).toEqual([`${victim}:lru`]);
+  });
+
+  it('evicts in least-recently-read order for any sequence of reads', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.boolean()), {
+          maxLength: 60,
+        }),
+        async (reads) => {
+          const { upstream, cache, evicted } = setup({ maxEntries: 3 });
+          for (const id of ['a', 'b', 'c', 'd', 'e']) upstream.values.set(id, id);
+          const model: string[] = [];
+          const expected: string[] = [];
+          for (const [id, peekFirst] of reads) {
+            if (!peekFirst || cache.peekFresh(id) === undefined) await cache.get(id);
+            const at = model.indexOf(id);
+            if (at !== -1) model.splice(at, 1);
+            model.push(id);
+            if (model.length > 3) expected.push(`${model.shift()}:lru`);
+          }
+          expect(evicted).toEqual(expected);
+        },
+      ),
+    );
   });
 
   it('evicts the least recently used unpinned entry beyond the bound, never a pinned one', async () => {

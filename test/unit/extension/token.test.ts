@@ -21,15 +21,34 @@ describe('TokenGuard', () => {
     expect(new TokenGuard(TOKEN).matches(presented)).toBe(expected);
   });
 
+  it('fails a prefix of the token right after the token matched (the copy buffer is reused)', () => {
+    const guard = new TokenGuard(TOKEN);
+    expect(guard.matches(TOKEN)).toBe(true);
+    expect(guard.matches(TOKEN.slice(0, 10))).toBe(false);
+    expect(guard.matches(TOKEN)).toBe(true);
+  });
+
+  it.each([
+    ['the same characters', 'pässwörd-€', true],
+    ['one character short', 'pässwörd-', false],
+    ['a multi-byte character that does not fit after the token', 'pässwörd-€€', false],
+    ['ASCII of the same byte length', 'passwoerd-abc', false],
+  ])('matches a multi-byte token against %s', (_label, presented, expected) => {
+    expect(new TokenGuard('pässwörd-€').matches(presented)).toBe(expected);
+  });
+
   it('accepts exactly the expected token, for any token and any other value', () => {
     fc.assert(
       fc.property(
-        fc.string({ minLength: 1, maxLength: 200 }),
-        fc.string({ maxLength: 200 }),
+        fc.string({ minLength: 1, maxLength: 200, unit: 'grapheme' }),
+        fc.string({ maxLength: 200, unit: 'grapheme' }),
         (token, other) => {
           const guard = new TokenGuard(token);
           expect(guard.matches(token)).toBe(true);
           expect(guard.matches(other)).toBe(other === token);
+          // the token again after the other value, and values that start with it
+          expect(guard.matches(token)).toBe(true);
+          expect(guard.matches(`${token}${other}`)).toBe(other === '');
         },
       ),
     );
