@@ -60,7 +60,7 @@ demo: $(NODE_MODULES) build ## The whole system locally: sidecar + inference + r
 	moto_bin="$$(scripts/ensure-moto.sh)"; \
 	MOTO_SERVER="$$moto_bin" NODE_NO_WARNINGS=1 npx tsx --conditions=@secret-sidecar/source tools/demo/run.ts
 
-bench: $(NODE_MODULES) build ## Benchmarks next to AWS's agent -> docs/BENCHMARKS.md + docs/benchmarks.svg (~6 min; the agent's first build ~10 min)
+bench: $(NODE_MODULES) build ## Benchmarks next to AWS's agent -> docs/BENCHMARKS.md + docs/benchmarks.svg (~10 min; the agent's first build ~10 min)
 	moto_bin="$$(scripts/ensure-moto.sh)"; \
 	agent_bin="$$(scripts/ensure-agent.sh)" || agent_bin=""; \
 	scripts/ensure-rie.sh >/dev/null || true; \

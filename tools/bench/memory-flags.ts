@@ -6,10 +6,9 @@
  * every option tried stays in the report.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { freePort } from '../fakes/moto-server.ts';
 import { firstOk, hasWrk, runWrk, timeKeepAlive } from './http-load.ts';
+import { launcherCopy } from './launcher-copy.ts';
 import { SECRET_PATH } from './peer-processes.ts';
 import { type ProcessMemory, processMemory } from './rss.ts';
 import { benchSandbox, extensionPid } from './sandbox-run.ts';
@@ -55,30 +54,6 @@ export interface FlagResult {
   readonly requestsPerSecond?: number;
 }
 
-/** A copy of a flavour's launcher whose `exec` line carries `flags` instead. */
-async function launcherWith(
-  ws: Workspace,
-  flavour: FlagFlavour,
-  name: string,
-  flags: string,
-): Promise<string> {
-  const extensionsDir = flavour === 'node' ? ws.extensionsDir : ws.standaloneExtensionsDir;
-  const opt = join(ws.dir, `opt-flags-${flavour}-${name}`);
-  await mkdir(join(opt, 'extensions'), { recursive: true });
-  const original = await readFile(join(extensionsDir, 'secret-sidecar'), 'utf8');
-  const exec = `--no-warnings ${LAUNCHER_FLAGS} `;
-  if (!original.includes(exec)) {
-    throw new Error(
-      `the launcher's exec line no longer passes ${LAUNCHER_FLAGS}: update memory-flags.ts`,
-    );
-  }
-  const launcher = join(opt, 'extensions', 'secret-sidecar');
-  await writeFile(launcher, original.replace(exec, `--no-warnings ${flags} `));
-  await chmod(launcher, 0o755);
-  await symlink(join(extensionsDir, '..', 'secret-sidecar'), join(opt, 'secret-sidecar'));
-  return join(opt, 'extensions');
-}
-
 /** Measures every candidate in turn, on each flavour. */
 export async function runMemoryFlags(
   ws: Workspace,
@@ -109,7 +84,11 @@ async function measureCandidate(
 ): Promise<FlagResult> {
   const token = randomBytes(32).toString('base64url');
   const port = await freePort();
-  const launcher = await launcherWith(ws, flavour, name, candidate.flags);
+  const launcher = await launcherCopy(ws, flavour, `flags-${flavour}-${name}`, {
+    find: `--no-warnings ${LAUNCHER_FLAGS} `,
+    replace: `--no-warnings ${candidate.flags} `,
+    owner: 'tools/bench/memory-flags.ts',
+  });
   const sandbox = await benchSandbox(
     { ...ws, extensionsDir: launcher, standaloneExtensionsDir: launcher },
     {

@@ -6,6 +6,7 @@
  *    its port and TTL in a TOML file passed with `--config`, against the same moto.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -52,16 +53,28 @@ require('node:http')
   .listen(Number(process.env.FLOOR_PORT), '127.0.0.1');
 `;
 
-/** Starts the floor server on a free port with this process's node. */
-export async function startFloor(): Promise<PeerProcess> {
+/** How a peer's process is started, beyond its own command. */
+export interface SpawnOptions {
+  /** A command the server runs under (`valgrind --tool=callgrind ...`). @default none */
+  readonly wrapper?: readonly string[];
+  /** Spawn → first 200 bound. @default 15 s */
+  readonly startTimeoutMs?: number;
+}
+
+/**
+ * Starts the floor server on a free port with this process's node. Its target is the
+ * extension's request (path, and a token header of the same length), which it ignores, so
+ * both parse the same bytes.
+ */
+export async function startFloor(o: SpawnOptions = {}): Promise<PeerProcess> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['-e', FLOOR_SCRIPT], {
-    env: { FLOOR_BODY: floorBody(), FLOOR_PORT: String(port) },
-    stdio: 'ignore',
+  const child = spawnWrapped(o, process.execPath, ['-e', FLOOR_SCRIPT], {
+    FLOOR_BODY: floorBody(),
+    FLOOR_PORT: String(port),
   });
-  const target = { port, path: '/' };
-  return started(child, target, t0, async () => undefined);
+  const target = { port, path: SECRET_PATH, token: randomBytes(32).toString('base64url') };
+  return started(child, target, t0, o, async () => undefined);
 }
 
 /** Where the agent binary is, or undefined when it has not been built. */
@@ -72,7 +85,7 @@ export function agentBinary(root: string): string | undefined {
 }
 
 /** Options of {@link startAgent}. */
-export interface AgentOptions {
+export interface AgentOptions extends SpawnOptions {
   readonly bin: string;
   /** AWS endpoint (moto). */
   readonly endpoint: string;
@@ -97,10 +110,11 @@ export async function startAgent(o: AgentOptions): Promise<PeerProcess> {
     ].join('\n'),
   );
   const t0 = performance.now();
-  const child = spawn(o.bin, ['--config', config], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH ?? '',
+  const child = spawnWrapped(
+    o,
+    o.bin,
+    ['--config', config],
+    {
       AWS_ENDPOINT_URL: o.endpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'testing',
@@ -108,17 +122,36 @@ export async function startAgent(o: AgentOptions): Promise<PeerProcess> {
       AWS_SESSION_TOKEN: o.token,
       AWS_TOKEN: o.token,
     },
-    stdio: 'ignore',
-  });
-  return started(child, { port, path: SECRET_PATH, token: o.token }, t0, () =>
+    dir,
+  );
+  return started(child, { port, path: SECRET_PATH, token: o.token }, t0, o, () =>
     rm(dir, { recursive: true, force: true }),
   );
+}
+
+/** `command args`, under the wrapper when there is one, with PATH and `env` only; output ignored. */
+function spawnWrapped(
+  o: SpawnOptions,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): ChildProcess {
+  const [wrapper, ...wrapperArgs] = o.wrapper ?? [];
+  const argv =
+    wrapper === undefined ? [command, ...args] : [wrapper, ...wrapperArgs, command, ...args];
+  return spawn(argv[0] as string, argv.slice(1), {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: 'ignore',
+    ...(cwd === undefined ? {} : { cwd }),
+  });
 }
 
 async function started(
   child: ChildProcess,
   target: HttpTarget,
   t0: number,
+  o: SpawnOptions,
   cleanup: () => Promise<void>,
 ): Promise<PeerProcess> {
   const stop = async (): Promise<void> => {
@@ -129,7 +162,7 @@ async function started(
     await cleanup();
   };
   try {
-    const startMs = await firstOk(target, t0);
+    const startMs = await firstOk(target, t0, o.startTimeoutMs);
     if (child.pid === undefined) throw new Error('the server has no pid');
     return { pid: child.pid, target, startMs, stop };
   } catch (err) {

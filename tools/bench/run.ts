@@ -12,6 +12,7 @@ import { type MotoServer, startMoto } from '../fakes/moto-server.ts';
 import { renderLatencyChart } from './chart.ts';
 import { runColdStarts } from './cold-start.ts';
 import { seedSecret } from './fixture.ts';
+import { runInstructions } from './instructions.ts';
 import { runLookups } from './lookups.ts';
 import { machineInfo } from './machine.ts';
 import { runManyIds } from './many-ids.ts';
@@ -84,6 +85,10 @@ async function main(): Promise<void> {
     const peers = await runPeers(ws, moto.endpoint, agentBin, say);
     for (const s of peers.skipped) say(`*** SKIPPED: ${s} ***`);
 
+    say('instructions per cached read under callgrind (extension, floor, agent)');
+    const instructions = await runInstructions(ws, moto.endpoint, agentBin, say);
+    for (const s of instructions.skipped) say(`*** SKIPPED: ${s} ***`);
+
     say('start-up (spawn → first 200) and the first read after expiry');
     const startup = await runStartup(ws, moto.endpoint, agentBin, say);
 
@@ -105,6 +110,7 @@ async function main(): Promise<void> {
       layers,
       upstream,
       peers,
+      instructions,
       startup,
       flags,
       manyIds,

@@ -16,6 +16,8 @@ export interface BenchSandboxOptions extends Omit<FunctionEnvOptions, 'httpPort'
   /** Which layer flavour. @default 'node' */
   readonly flavour?: 'node' | 'standalone';
   readonly timeoutMs?: number;
+  /** Bound on the init phase (a wrapper such as valgrind needs more). @default the sandbox's */
+  readonly initTimeoutMs?: number;
   /** Freeze between invokes, as Lambda does. @default true */
   readonly freeze?: boolean;
   /** The sandbox's credentials (its session token is the extension's SSRF token). */
@@ -37,6 +39,7 @@ export async function benchSandbox(ws: Workspace, o: BenchSandboxOptions): Promi
     withLayer,
     flavour,
     timeoutMs,
+    initTimeoutMs,
     freeze,
     credentials,
     extraEnv,
@@ -57,6 +60,7 @@ export async function benchSandbox(ws: Workspace, o: BenchSandboxOptions): Promi
       ...extraEnv,
     },
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(initTimeoutMs === undefined ? {} : { initTimeoutMs }),
     ...(freeze === undefined ? {} : { freeze }),
     ...(credentials === undefined ? {} : { credentials }),
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { actionOf, Caller, callerOf } from '../../../tools/bench/counting-proxy.ts';
 import { emfValues } from '../../../tools/bench/emf.ts';
+import { callgrindTotal } from '../../../tools/bench/instructions.ts';
 import { cpuModel, osName } from '../../../tools/bench/machine.ts';
 import { DIRECT_USER_AGENT } from '../../../tools/bench/methods.ts';
 import { parseProcStatus } from '../../../tools/bench/rss.ts';
@@ -65,5 +66,28 @@ describe('counting proxy classification', () => {
   it('takes the action from X-Amz-Target', () => {
     expect(actionOf({ 'x-amz-target': 'secretsmanager.DescribeSecret' })).toBe('DescribeSecret');
     expect(actionOf({})).toBe('unknown');
+  });
+});
+
+describe('callgrindTotal', () => {
+  const dump = (lines: string[]) => ['# callgrind format', 'version: 1', ...lines].join('\n');
+
+  it.each([
+    [
+      'the summary line',
+      dump(['events: Ir', 'summary: 193000000', 'fl=x', '1 5', 'totals: 193000004']),
+      193_000_000,
+    ],
+    [
+      'the totals line when there is no summary',
+      dump(['events: Ir', 'fl=x', '1 5', 'totals: 42']),
+      42,
+    ],
+  ])('reads %s', (_label, text, total) => {
+    expect(callgrindTotal(text)).toBe(total);
+  });
+
+  it('names what is missing in a dump without either line', () => {
+    expect(() => callgrindTotal(dump(['events: Ir']))).toThrow(/no summary or totals line/);
   });
 });

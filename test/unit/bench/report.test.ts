@@ -3,6 +3,7 @@ import { initAddedMs, judgeGoals } from '../../../tools/bench/goals.ts';
 import {
   CHART_FILE,
   chartBars,
+  instructionsSection,
   missedGoalNotes,
   renderReport,
   scaleNotes,
@@ -45,7 +46,7 @@ function goalInputs(over: Partial<Parameters<typeof judgeGoals>[0]> = {}) {
 describe('judgeGoals', () => {
   it('passes every goal when every figure is inside its limit', () => {
     const goals = judgeGoals(goalInputs());
-    expect(goals).toHaveLength(11);
+    expect(goals).toHaveLength(12);
     expect(goals.filter((g) => !g.pass)).toEqual([]);
   });
 
@@ -67,6 +68,10 @@ describe('judgeGoals', () => {
       { peers: peers({ node: peerResult('node', 204, 330, 37_000, 50.1) }) },
     ],
     ['INIT added under RIE, parallel mode (Node function)', { rie: rie(21) }],
+    [
+      'INIT added under RIE, parallel mode (Python function, heavy import)',
+      { rie: rie(15, 60, 21) },
+    ],
     ['INIT added under RIE, default mode (Node function)', { rie: rie(15, 71) }],
     ['first read after expiry', { startup: startup(6.1, 5) }],
     ['file read p99', { methods: methods({ file: [5, 10.5] }) }],
@@ -108,6 +113,10 @@ describe('judgeGoals', () => {
     expect(failed.map((g) => [g.measure, g.measured])).toEqual([
       [
         'INIT added under RIE, parallel mode (Node function)',
+        'not measured (RIE: unshare is not permitted here)',
+      ],
+      [
+        'INIT added under RIE, parallel mode (Python function, heavy import)',
         'not measured (RIE: unshare is not permitted here)',
       ],
       [
@@ -167,7 +176,7 @@ describe('renderReport', () => {
       node: { zipBytes: 2_000_000, unzippedBytes: 6_000_000, files: 2 },
     };
     const md = renderReport(results({ layers }));
-    expect(md).toContain('## Goals (10 of 11 met)');
+    expect(md).toContain('## Goals (11 of 12 met)');
     expect(row(md, 'node flavour zip')).toEqual([
       'node flavour zip',
       '≤ 1.5 MB',
@@ -223,6 +232,42 @@ describe('renderReport', () => {
     expect(notes).not.toContain('**HTTP:**');
   });
 
+  it('shows instructions per cached read with two-decimal ratios to the floor and the agent', () => {
+    expect(renderReport(results())).toContain('### Instructions per cached read');
+    const table = instructionsSection(results().instructions);
+    expect(row(table, 'secret-sidecar, node flavour')).toEqual([
+      'secret-sidecar, node flavour',
+      '66,000',
+      '1.03×',
+      '1.78×',
+    ]);
+    expect(table).toContain('(valgrind-3.19.0)');
+  });
+
+  it('says when instructions were not counted, and why', () => {
+    const table = instructionsSection({
+      perRequest: {},
+      skipped: ['valgrind is not installed'],
+    });
+    expect(table).toContain('**SKIPPED: valgrind is not installed.**');
+    expect(table).toContain('(not measured)');
+  });
+
+  it('puts the instruction counts and this run’s CPU into the HTTP note when an HTTP goal is missed', () => {
+    const slow = results({
+      peers: { results: peers({ node: peerResult('node', 260, 330, 37_000, 48) }), skipped: [] },
+    });
+    const notes = missedGoalNotes(slow).join('\n');
+    expect(notes).toContain('a cached read costs the extension 66,000 against the');
+    expect(notes).toContain("floor's 64,000 (1.03×;");
+  });
+
+  it('puts each server’s CPU per expiry cycle into the expiry table and note', () => {
+    const late = results({ startup: startup(7, 5) });
+    expect(row(renderReport(late), 'AWS Secrets Manager Agent').at(-1)).toBe('0.6 ms');
+    expect(missedGoalNotes(late).join('\n')).toContain('the extension used 4.2 ms of CPU');
+  });
+
   it('puts the goals next to this machine’s floors', () => {
     const notes = scaleNotes(results()).join('\n');
     expect(notes).toContain('answers the same keep-alive request in 80.0 µs p50 / 300 µs p99');
@@ -230,6 +275,30 @@ describe('renderReport', () => {
     expect(notes).toContain('`node -e 0`, spawn → exit) takes 40 ms');
     expect(notes).toContain('the extension is 10.00 MB (10,000,000 B) above it');
   });
+
+  it('says a difference below the floor is nothing measurable rather than negative', () => {
+    const r = results();
+    const notes = scaleNotes({
+      ...r,
+      lookups: { ...r.lookups, methods: methods({ 'http-keepalive': [100, 250] }) },
+    }).join('\n');
+    expect(notes).toContain(
+      'the extension adds 20.0 µs at p50 and nothing measurable (it was below',
+    );
+  });
+
+  it.each([
+    [coldStart(80, 20), 'With no secrets, 20 ms of its 60 ms go beyond starting Node itself'],
+    [
+      { ...coldStart(80, 20), nodeStart: spreadOf(61) },
+      'With no secrets it takes 60 ms, no more than `node -e 0` alone (61 ms)',
+    ],
+  ])(
+    'says what the extension costs beyond starting Node, or that it is within the spread',
+    (c, text) => {
+      expect(renderReport(results({ coldStart: c }))).toContain(text);
+    },
+  );
 
   it('links the chart by a relative path', () => {
     expect(renderReport(results())).toContain(`](${CHART_FILE})`);
