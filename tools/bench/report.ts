@@ -514,8 +514,12 @@ export function missedGoalNotes(r: BenchResults): string[] {
       '  (a fresh off-heap buffer each; about a quarter of the throughput), and in the lookup a new',
       '  key string per read, an LRU move of the entry just read and five clock reads (74.3k → 71.0k',
       "  instructions per read). Reading the two headers from `rawHeaders` saved nothing: Node's",
-      '  server builds `req.headers` for every request anyway. The rest of the gap in wall time',
-      "  is this 2-core machine's spread: identical runs of one server differ by up to ±20 %.",
+      '  server builds `req.headers` for every request anyway. Part of the rest is being an',
+      '  extension at all: by hand (2026-12-02), the same server and store outside Lambda cost about',
+      '  68.5k instructions per read, and adding only a pending `event/next` long poll (a client',
+      "  request in the same process, which Node's shared stream code then also sees) made it 69.6k.",
+      "  The rest of the gap in wall time is this 2-core machine's spread: identical runs of one",
+      '  server differ by up to ±20 %.',
     );
   }
   if (has('RSS') && node) {
