@@ -157,6 +157,11 @@ function coldStartSection(c: ColdStartPhase): string {
   ].join('\n');
 }
 
+/** INIT added: below zero it is within the spread of the two medians. */
+function initAddedPhrase(ms: number): string {
+  return ms > 0 ? `${fmtMs(ms)} added` : 'no measurable difference';
+}
+
 /** A difference of two separately measured figures: below zero it is within their spread. */
 function added(us: number): string {
   return us > 0 ? fmtUs(us) : 'nothing measurable (it was below the floor)';
@@ -510,16 +515,17 @@ export function missedGoalNotes(r: BenchResults): string[] {
       `- **HTTP:** the extension answers a cached read in ${fmtUs(node.latency.p50Us)} p50 against the floor's ${fmtUs(floor.latency.p50Us)}.${cpu}`,
       ...counted,
       '  Beyond the floor: the token check, routing, the cache lookup and the three headers the API',
-      '  adds. Removed on 2026-12-02, each found with callgrind: a SHA-256 of every presented token',
-      '  (a fresh off-heap buffer each; about a quarter of the throughput), and in the lookup a new',
-      '  key string per read, an LRU move of the entry just read and five clock reads (74.3k → 71.0k',
-      "  instructions per read). Reading the two headers from `rawHeaders` saved nothing: Node's",
+      '  adds. Removed on 2026-12-02: a SHA-256 of every presented token (a fresh off-heap buffer',
+      '  each; about a quarter of the throughput, found with `perf`), and, found with callgrind, a new',
+      '  key string per read, an LRU move of the entry just read and five clock reads in the lookup',
+      "  (74.3k → 71.0k instructions per read). Reading the two headers from `rawHeaders` saved nothing: Node's",
       '  server builds `req.headers` for every request anyway. Part of the rest is being an',
       '  extension at all: by hand (2026-12-02), the same server and store outside Lambda cost about',
       '  68.5k instructions per read, and adding only a pending `event/next` long poll (a client',
       "  request in the same process, which Node's shared stream code then also sees) made it 69.6k.",
-      "  The rest of the gap in wall time is this 2-core machine's spread: identical runs of one",
-      '  server differ by up to ±20 %.',
+      '  Throughput under wrk is bound by CPU per request, so it follows that gap; p50 and p99 move',
+      "  with this 2-core machine's spread more than with it (identical runs of one server differ by",
+      '  up to ±20 %, and whole runs by more: compare the instruction counts, which do not).',
     );
   }
   if (has('RSS') && node) {
@@ -543,7 +549,7 @@ export function missedGoalNotes(r: BenchResults): string[] {
       `  ${fmtMs(r.coldStart.nodeStart.median)} here), the main chunk, the AWS SDK chunk and the fetch, because the mode keeps the`,
       '  promise that the values are there before the first invoke. A Node function that',
       `  initialises in ${nodeInit === undefined ? 'n/a' : fmtMs(nodeInit)} waits for all of it. The Python function's heavy import`,
-      `  (${pythonInit === undefined ? 'n/a' : fmtMs(pythonInit)} without the layer) hides most of it: ${Number.isFinite(pythonAdded) ? fmtMs(pythonAdded) : 'n/a'} added in this run. What is left is`,
+      `  (${pythonInit === undefined ? 'n/a' : fmtMs(pythonInit)} without the layer) hides most of it: ${Number.isFinite(pythonAdded) ? initAddedPhrase(pythonAdded) : 'n/a'} in this run. What is left is`,
       '  the launcher and its registration, and the extension starting on the same two cores as the',
       "  import, the emulator and moto; the difference also inherits the spread of the function's",
       '  own init, whose median without the layer ranged over 197–243 ms in the runs of 2026-12-02',

@@ -135,6 +135,16 @@ describe('judgeGoals', () => {
     expect(goal?.goal).toBe("≤ Node's start-up + the fetch + 10 ms (here 70 ms)");
   });
 
+  it('says an INIT difference below zero is within the spread, and passes it', () => {
+    const goal = judgeGoals(goalInputs({ rie: rie(15, 60, -11) })).find((g) =>
+      g.measure.includes('Python'),
+    );
+    expect(goal).toMatchObject({
+      measured: '-11 ms (within the spread: no measurable cost)',
+      pass: true,
+    });
+  });
+
   it('fails a goal whose method was not measured', () => {
     const withoutFile = methods().filter((m) => m.plan.method !== 'file');
     const file = judgeGoals(goalInputs({ methods: withoutFile })).find(
