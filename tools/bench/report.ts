@@ -552,8 +552,8 @@ export function missedGoalNotes(r: BenchResults): string[] {
       `  (${pythonInit === undefined ? 'n/a' : fmtMs(pythonInit)} without the layer) hides most of it: ${Number.isFinite(pythonAdded) ? initAddedPhrase(pythonAdded) : 'n/a'} in this run. What is left is`,
       '  the launcher and its registration, and the extension starting on the same two cores as the',
       "  import, the emulator and moto; the difference also inherits the spread of the function's",
-      '  own init, whose median without the layer ranged over 197–243 ms in the runs of 2026-12-02',
-      '  (19–56 ms added). Meeting 20 ms for every function would mean answering `event/next`',
+      '  own init, whose median without the layer ranged over 197–244 ms between the runs of',
+      '  2026-12-02. Meeting 20 ms for every function would mean answering `event/next`',
       "  before the values are fetched, or before Node runs at all: AWS's agent is a native binary",
       '  that fetches on the first request.',
     );
