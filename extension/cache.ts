@@ -200,13 +200,7 @@ export class FreshnessCache<R, T> {
     const left = leftOf(slot, entry, this.#o.ttlMs, mono, this.#o.clock.now());
     if (left <= 0) return undefined;
     this.#markRead(key, slot, mono);
-    if (
-      this.#o.refreshAheadOnRead &&
-      left <= this.#o.refreshAheadMs &&
-      !(slot.retryAtMono !== undefined && mono < slot.retryAtMono)
-    ) {
-      this.#refresh(key, slot.request, RefreshReason.AheadOnRead).catch(() => undefined);
-    }
+    this.#maybeRefreshAhead(key, slot, left, mono);
     return entry;
   }
 
@@ -303,14 +297,16 @@ export class FreshnessCache<R, T> {
     return this.#left(slot) > -this.#o.maxStaleMs;
   }
 
-  #backingOff(slot: Slot<R, T>): boolean {
-    return slot.retryAtMono !== undefined && this.#o.clock.monotonic() < slot.retryAtMono;
+  #backingOff(slot: Slot<R, T>, mono = this.#o.clock.monotonic()): boolean {
+    return slot.retryAtMono !== undefined && mono < slot.retryAtMono;
   }
 
-  #maybeRefreshAhead(key: string, slot: Slot<R, T>): void {
-    if (this.#o.refreshAheadOnRead && this.#isDue(slot) && !this.#backingOff(slot)) {
-      this.#refresh(key, slot.request, RefreshReason.AheadOnRead).catch(() => undefined);
-    }
+  /** On a read: refreshes in the background when due; `left` and `mono` when already read. */
+  #maybeRefreshAhead(key: string, slot: Slot<R, T>, left?: number, mono?: number): void {
+    if (!this.#o.refreshAheadOnRead) return;
+    if ((left ?? this.#left(slot)) > this.#o.refreshAheadMs) return;
+    if (this.#backingOff(slot, mono)) return;
+    this.#refresh(key, slot.request, RefreshReason.AheadOnRead).catch(() => undefined);
   }
 
   /** Moves a slot to the most-recently-used end and records the read. */

@@ -103,6 +103,9 @@ export class SecretStore {
    */
   readonly #resolvedSecret = perObject((r: SecretRequest) => this.#resolveSecretNow(r));
   readonly #resolvedParameter = perObject((r: ParameterRequest) => this.#resolveParameterNow(r));
+  /** Cache keys, built once per request object (see above). */
+  readonly #secretKey = perObject(secretKey);
+  readonly #parameterKey = perObject(parameterKey);
   #describeAllowed = true;
 
   constructor(options: SecretStoreOptions) {
@@ -123,7 +126,7 @@ export class SecretStore {
       ...common,
       ttlMs: c.secretsTtlMs,
       refreshAheadMs: c.secretsRefreshAheadMs,
-      keyOf: perObject(secretKey),
+      keyOf: this.#secretKey,
       load: (r, reason) => this.#loadSecret(r, reason),
       // TTL 0 means no caching, as AWS's extension has it: every read fetches the value itself.
       ...(c.revalidate && c.secretsTtlMs > 0
@@ -132,38 +135,42 @@ export class SecretStore {
       onStored: (r, entry, kind, replaced) => {
         this.#hold(secretMaterial(entry.value), replaced && secretMaterial(replaced));
         if (kind === 'revalidated') this.#restamps.add(entry);
-        this.#publishAll(secretKey(r), kind, (name) => secretEnvelope(r.secretId, name, entry));
+        this.#publishAll(this.#secretKey(r), kind, (name) =>
+          secretEnvelope(r.secretId, name, entry),
+        );
       },
       onEvicted: (r, why, value) => {
         this.#hold(undefined, value && secretMaterial(value));
-        this.#evicted(secretKey(r), 'secretsmanager', r.secretId, why);
+        this.#evicted(this.#secretKey(r), 'secretsmanager', r.secretId, why);
       },
     });
     this.#parameters = new FreshnessCache<ParameterRequest, ParameterValue>({
       ...common,
       ttlMs: c.parametersTtlMs,
       refreshAheadMs: c.parametersRefreshAheadMs,
-      keyOf: perObject(parameterKey),
+      keyOf: this.#parameterKey,
       load: (r, reason) => this.#loadParameter(r, reason),
       onStored: (r, entry, kind, replaced) => {
         this.#hold(parameterMaterial(entry.value), replaced && parameterMaterial(replaced));
-        this.#publishAll(parameterKey(r), kind, (name) => parameterEnvelope(r.name, name, entry));
+        this.#publishAll(this.#parameterKey(r), kind, (name) =>
+          parameterEnvelope(r.name, name, entry),
+        );
       },
       onEvicted: (r, why, value) => {
         this.#hold(undefined, value && parameterMaterial(value));
-        this.#evicted(parameterKey(r), 'ssm', r.name, why);
+        this.#evicted(this.#parameterKey(r), 'ssm', r.name, why);
       },
     });
     for (const item of c.secrets) {
       const request = configuredSecret(item);
       this.#secretNames.set(item.name, item);
-      this.#addPublished(secretKey(request), item.name);
+      this.#addPublished(this.#secretKey(request), item.name);
       this.#secrets.pin(request);
     }
     for (const item of c.parameters) {
       const request = configuredParameter(item);
       this.#parameterNames.set(item.name, item);
-      this.#addPublished(parameterKey(request), item.name);
+      this.#addPublished(this.#parameterKey(request), item.name);
       this.#parameters.pin(request);
     }
   }
@@ -176,7 +183,7 @@ export class SecretStore {
     const resolved = this.#resolvedSecret(request);
     const read = await this.#secrets.get(resolved, options);
     this.#observe(read, 'secretsmanager', resolved.secretId);
-    await this.#fileWritten(secretKey(resolved), read);
+    await this.#fileWritten(this.#secretKey(resolved), read);
     return read;
   }
 
@@ -198,7 +205,7 @@ export class SecretStore {
     const resolved = this.#resolvedParameter(request);
     const read = await this.#parameters.get(resolved, options);
     this.#observe(read, 'ssm', resolved.name);
-    await this.#fileWritten(parameterKey(resolved), read);
+    await this.#fileWritten(this.#parameterKey(resolved), read);
     return read;
   }
 
@@ -232,11 +239,11 @@ export class SecretStore {
     const tasks = [
       ...c.secrets.map((s, i) => {
         const r = configuredSecret(s);
-        return track(i, secretKey(r), () => this.#secrets.get(r));
+        return track(i, this.#secretKey(r), () => this.#secrets.get(r));
       }),
       ...c.parameters.map((p, i) => {
         const r = configuredParameter(p);
-        return track(c.secrets.length + i, parameterKey(r), () => this.#parameters.get(r));
+        return track(c.secrets.length + i, this.#parameterKey(r), () => this.#parameters.get(r));
       }),
     ];
     let timer: NodeJS.Timeout | undefined;

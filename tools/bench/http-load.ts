@@ -63,7 +63,8 @@ export async function timeKeepAlive(
   }
 }
 
-async function expect200(target: HttpTarget, agent: Agent | false): Promise<void> {
+/** One GET that must answer 200; throws naming the target otherwise. */
+export async function expect200(target: HttpTarget, agent: Agent | false): Promise<void> {
   const status = await get(target, agent);
   if (status !== 200) throw new Error(`GET :${target.port}${target.path} answered ${status}`);
 }

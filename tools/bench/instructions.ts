@@ -16,7 +16,7 @@ import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../fakes/moto-server.ts';
-import { firstOk, get, type HttpTarget } from './http-load.ts';
+import { expect200, firstOk, type HttpTarget } from './http-load.ts';
 import { LAUNCHER_EXEC, launcherCopy } from './launcher-copy.ts';
 import { SECRET_PATH, startAgent, startFloor } from './peer-processes.ts';
 import { Peer } from './peers.ts';
@@ -190,8 +190,5 @@ async function countRequests(pid: number, target: HttpTarget, dir: string): Prom
 }
 
 async function requests(target: HttpTarget, agent: Agent, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const status = await get(target, agent);
-    if (status !== 200) throw new Error(`GET :${target.port}${target.path} answered ${status}`);
-  }
+  for (let i = 0; i < n; i++) await expect200(target, agent);
 }

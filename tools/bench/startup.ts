@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { get, type HttpTarget } from './http-load.ts';
+import { expect200, type HttpTarget } from './http-load.ts';
 import { startAgent } from './peer-processes.ts';
 import { startExtension } from './peers.ts';
 import { processCpuUs } from './rss.ts';
@@ -114,14 +114,14 @@ async function runExpiry(
     const conns = servers.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
     agents.push(...conns);
     const samples = servers.map((): number[] => []);
-    for (const [i, server] of servers.entries()) await read(server.target, conns[i] as Agent);
+    for (const [i, server] of servers.entries()) await expect200(server.target, conns[i] as Agent);
     const cpu0 = await Promise.all(servers.map((s) => processCpuUs(s.pid)));
     for (let cycle = 0; cycle < STARTUP_PLAN.expiryReads; cycle++) {
       await new Promise((r) => setTimeout(r, STARTUP_PLAN.ttlSeconds * 1000 + 300));
       const order = cycle % 2 === 0 ? [...servers.keys()] : [...servers.keys()].reverse();
       for (const i of order) {
         const t0 = performance.now();
-        await read((servers[i] as ExpiryServer).target, conns[i] as Agent);
+        await expect200((servers[i] as ExpiryServer).target, conns[i] as Agent);
         samples[i]?.push(performance.now() - t0);
       }
     }
@@ -139,9 +139,4 @@ async function runExpiry(
     for (const a of agents) a.destroy();
     for (const s of servers) await s.stop();
   }
-}
-
-async function read(target: HttpTarget, agent: Agent): Promise<void> {
-  const status = await get(target, agent);
-  if (status !== 200) throw new Error(`read after expiry answered ${status}`);
 }
